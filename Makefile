@@ -1,0 +1,46 @@
+# Cairn — make targets are the interface (see README).
+GO        ?= go
+BIN       := bin/cairn
+PKGS      := ./...
+FUZZTIME  ?= 3s
+DATA      ?= ./data
+
+.PHONY: all build run test unit fuzz vet lint bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+	ln -sf cairn bin/terraform-provider-cairn
+
+# A local 4+2 erasure-coded server over six drive directories with dev credentials.
+run: build
+	mkdir -p $(DATA)
+	$(BIN) server --dev --address 127.0.0.1:9000 $(DATA)/d{1...6}
+
+test: vet unit fuzz
+
+vet:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed" && exit 1)
+
+unit: build
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Every parser's fuzz target, briefly (CI); run longer with FUZZTIME=5m.
+fuzz:
+	@set -e; for spec in $$(scripts/fuzz-targets); do \
+		pkg=$${spec%%:*}; name=$${spec##*:}; \
+		echo "fuzz $$pkg $$name"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+lint: vet
+
+# Go benchmarks of the data path (the load generator against a running server is `cairn bench`).
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=1s ./server/internal/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cairn-io/cairn/server"
+)
+
+// Dev credentials, accepted only with --dev (what `make run` uses).
+const (
+	devUser     = "cairnadmin"
+	devPassword = "cairnadmin-dev-secret"
+)
+
+func runServer(args []string) error {
+	fs := flag.NewFlagSet("cairn server", flag.ContinueOnError)
+	addr := fs.String("address", envOr("CAIRN_ADDRESS", "127.0.0.1:9000"), "listen address (host:port)")
+	parity := fs.Int("parity", envInt("CAIRN_PARITY", 0), "parity shards per object (default by set size)")
+	domain := fs.String("domain", os.Getenv("CAIRN_DOMAIN"), "comma-separated domains for virtual-host style requests")
+	region := fs.String("region", envOr("CAIRN_REGION", "us-east-1"), "S3 region")
+	dev := fs.Bool("dev", false, "development mode: allow the built-in dev credentials when none are set")
+	logLevel := fs.String("log-level", envOr("CAIRN_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("no drives given")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	user, password, err := rootCredentials(*dev)
+	if err != nil {
+		return err
+	}
+	drives, err := server.ExpandDrives(fs.Args())
+	if err != nil {
+		return err
+	}
+	var domains []string
+	if *domain != "" {
+		domains = strings.Split(*domain, ",")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, server.Config{
+		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
+		Region: *region, Domains: domains, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	lay := srv.Layout()
+	fmt.Printf("Cairn object server\n  endpoint:    http://%s\n  access key:  %s\n", ln.Addr(), user)
+	if *dev && os.Getenv("CAIRN_ROOT_PASSWORD") == "" && os.Getenv("CAIRN_ROOT_PASSWORD_FILE") == "" {
+		fmt.Printf("  secret key:  %s   (dev credentials: never use them in production)\n", password)
+	} else {
+		fmt.Printf("  secret key:  (from CAIRN_ROOT_PASSWORD)\n")
+	}
+	fmt.Printf("  drives:      %d, %s\n", len(drives), lay)
+	fmt.Printf("  try:         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> aws --endpoint-url http://%s s3 ls\n", user, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+// rootCredentials reads root credentials from the environment (or a password file);
+// the dev defaults apply only in dev mode.
+func rootCredentials(dev bool) (string, string, error) {
+	user, password := os.Getenv("CAIRN_ROOT_USER"), os.Getenv("CAIRN_ROOT_PASSWORD")
+	if f := os.Getenv("CAIRN_ROOT_PASSWORD_FILE"); f != "" && password == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", "", fmt.Errorf("CAIRN_ROOT_PASSWORD_FILE: %w", err)
+		}
+		password = strings.TrimSpace(string(b))
+	}
+	if dev {
+		if user == "" {
+			user = devUser
+		}
+		if password == "" {
+			password = devPassword
+		}
+	}
+	if user == "" || password == "" {
+		return "", "", errors.New("root credentials missing: set CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or run with --dev for local development)")
+	}
+	if !dev && (user == devUser || password == devPassword) {
+		return "", "", errors.New("refusing the built-in dev credentials outside --dev mode")
+	}
+	return user, password, server.CheckCredentials(user, password)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,73 @@
+// Package drive is the bottom of the data path: the Drive interface through which
+// the object layer reads and writes one drive, and its local-filesystem
+// implementation (a remote one, speaking node RPC, comes with multi-node clusters).
+//
+// Paths given to a Drive are slash-separated and relative to the drive root. A Drive
+// refuses any path that is absolute or contains "." or ".." segments, so nothing the
+// object layer computes can reach outside the drive.
+//
+// Durability: writes (WriteFile, Create, Rename, Delete) are not durable when they
+// return. Sync is the barrier: when Sync returns nil, every write that returned
+// before Sync was called is on stable storage. Local drives implement Sync with group
+// commit: concurrent callers on one filesystem share one syncfs(2), so N concurrent
+// small PUTs cost one flush instead of N.
+//
+// Layout of a local drive:
+//
+//	.cairn/format.json          identity (package layout)
+//	.cairn/tmp/                 writes in progress; emptied at start
+//	.cairn/multipart/           multipart uploads in progress
+//	.cairn/buckets/<name>.json  bucket configuration
+//	<bucket>/<object path>/     per-object metadata file and data directories
+package drive
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Errors. Callers test with errors.Is.
+var (
+	ErrNotFound    = errors.New("drive: not found")
+	ErrExists      = errors.New("drive: already exists")
+	ErrNotEmpty    = errors.New("drive: directory not empty")
+	ErrBadPath     = errors.New("drive: invalid path")
+	ErrOffline     = errors.New("drive: offline")
+	ErrDiskFull    = errors.New("drive: no space left")
+	ErrFaulty      = errors.New("drive: faulty")
+)
+
+// Drive is one drive of an erasure set. Implementations are safe for concurrent use.
+type Drive interface {
+	// String names the drive for logs (its path or endpoint).
+	String() string
+	// ReadFile returns a small file's content (metadata, configuration).
+	ReadFile(ctx context.Context, path string) ([]byte, error)
+	// WriteFile atomically replaces path with data (temp file + rename), creating parents.
+	WriteFile(ctx context.Context, path string, data []byte) error
+	// Create creates a new file at path (parents created) for streaming writes. The caller
+	// must Close the writer; a failed stream should be removed with Delete.
+	Create(ctx context.Context, path string) (io.WriteCloser, error)
+	// Open reads length bytes of path from offset (length < 0: to the end). The caller
+	// closes the reader.
+	Open(ctx context.Context, path string, offset, length int64) (io.ReadCloser, error)
+	// Rename moves a file or directory, replacing a file or empty directory at dst.
+	Rename(ctx context.Context, src, dst string) error
+	// Delete removes path; with recursive a directory and all it holds. Removing a
+	// missing path is not an error. Empty parent directories up to (not including)
+	// the first path segment are pruned.
+	Delete(ctx context.Context, path string, recursive bool) error
+	// List returns the names in directory path, sorted; directories end in "/".
+	List(ctx context.Context, path string) ([]string, error)
+	// Sync makes every write that completed before the call durable.
+	Sync(ctx context.Context) error
+	// Info reports capacity and health.
+	Info(ctx context.Context) (Info, error)
+}
+
+// Info is a drive's capacity and state.
+type Info struct {
+	Total, Free, Used uint64
+	Online            bool
+}

@@ -1,0 +1,342 @@
+//go:build unix
+
+package drive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Local is a Drive on a local filesystem directory.
+//
+// Every operation is resolved relative to a directory descriptor opened once at
+// Open, never by re-resolving the root path: if an operator deletes or replaces the
+// drive's directory, the drive goes offline instead of silently writing into a fresh,
+// empty directory at the same path.
+type Local struct {
+	root   string
+	fd     int // O_PATH|O_DIRECTORY descriptor of root
+	syncer *committer
+	tmpSeq atomic.Uint64
+}
+
+var _ Drive = (*Local)(nil)
+
+// OpenLocal opens the drive at root, which must be an existing directory. Drives on
+// one filesystem share the group committer of g.
+func OpenLocal(root string, g *SyncGroup) (*Local, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(abs, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("drive %s: %w", abs, mapErr(err))
+	}
+	c, err := g.committer(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("drive %s: %w", abs, err)
+	}
+	return &Local{root: abs, fd: fd, syncer: c}, nil
+}
+
+// Close releases the drive's directory descriptor.
+func (d *Local) Close() error { return unix.Close(d.fd) }
+
+func (d *Local) String() string { return d.root }
+
+// Root is the drive's absolute directory.
+func (d *Local) Root() string { return d.root }
+
+// check validates a drive-relative path.
+func check(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) {
+		return fmt.Errorf("%w: %q", ErrBadPath, p)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > 255 {
+			return fmt.Errorf("%w: %q", ErrBadPath, p)
+		}
+	}
+	return nil
+}
+
+// alive reports whether the drive directory still exists (it has links).
+func (d *Local) alive() bool {
+	var st unix.Stat_t
+	return unix.Fstat(d.fd, &st) == nil && st.Nlink > 0
+}
+
+// fail maps a syscall error, turning "not found" into ErrOffline when the drive
+// directory itself is gone.
+func (d *Local) fail(op, p string, err error) error {
+	err = mapErr(err)
+	if errors.Is(err, ErrNotFound) && !d.alive() {
+		err = ErrOffline
+	}
+	return fmt.Errorf("drive %s: %s %s: %w", d.root, op, p, err)
+}
+
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENOTDIR):
+		return errors.Join(ErrNotFound, err)
+	case errors.Is(err, unix.EEXIST):
+		return errors.Join(ErrExists, err)
+	case errors.Is(err, unix.ENOTEMPTY):
+		return errors.Join(ErrNotEmpty, err)
+	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EDQUOT):
+		return errors.Join(ErrDiskFull, err)
+	case errors.Is(err, unix.EIO), errors.Is(err, unix.EROFS):
+		return errors.Join(ErrFaulty, err)
+	}
+	return err
+}
+
+// mkdirAll creates the directories of p below the root (never the root itself).
+func (d *Local) mkdirAll(p string) error {
+	if p == "." || p == "" {
+		return nil
+	}
+	err := unix.Mkdirat(d.fd, p, 0o755)
+	if err == nil || errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	if err := d.mkdirAll(path.Dir(p)); err != nil {
+		return err
+	}
+	err = unix.Mkdirat(d.fd, p, 0o755)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return err
+}
+
+func (d *Local) openat(p string, flags int, mode uint32) (*os.File, error) {
+	for {
+		fd, err := unix.Openat(d.fd, p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, mode)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), filepath.Join(d.root, p)), nil
+	}
+}
+
+func (d *Local) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if err := check(p); err != nil {
+		return nil, err
+	}
+	f, err := d.openat(p, unix.O_RDONLY, 0)
+	if err != nil {
+		return nil, d.fail("read", p, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, d.fail("read", p, err)
+	}
+	return b, nil
+}
+
+func (d *Local) WriteFile(ctx context.Context, p string, data []byte) error {
+	if err := check(p); err != nil {
+		return err
+	}
+	if err := d.mkdirAll(path.Dir(p)); err != nil {
+		return d.fail("mkdir", p, err)
+	}
+	tmp := p + ".tmp" + strconv.FormatUint(d.tmpSeq.Add(1), 36)
+	f, err := d.openat(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644)
+	if err != nil {
+		return d.fail("write", p, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(d.fd, tmp, d.fd, p)
+	}
+	if err != nil {
+		unix.Unlinkat(d.fd, tmp, 0)
+		return d.fail("write", p, err)
+	}
+	return nil
+}
+
+func (d *Local) Create(ctx context.Context, p string) (io.WriteCloser, error) {
+	if err := check(p); err != nil {
+		return nil, err
+	}
+	if err := d.mkdirAll(path.Dir(p)); err != nil {
+		return nil, d.fail("mkdir", p, err)
+	}
+	f, err := d.openat(p, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644)
+	if err != nil {
+		return nil, d.fail("create", p, err)
+	}
+	return &fileWriter{f: f, d: d, p: p}, nil
+}
+
+type fileWriter struct {
+	f *os.File
+	d *Local
+	p string
+}
+
+func (w *fileWriter) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	if err != nil {
+		err = w.d.fail("write", w.p, err)
+	}
+	return n, err
+}
+
+func (w *fileWriter) Close() error {
+	if err := w.f.Close(); err != nil {
+		return w.d.fail("close", w.p, err)
+	}
+	return nil
+}
+
+func (d *Local) Open(ctx context.Context, p string, offset, length int64) (io.ReadCloser, error) {
+	if err := check(p); err != nil {
+		return nil, err
+	}
+	f, err := d.openat(p, unix.O_RDONLY, 0)
+	if err != nil {
+		return nil, d.fail("open", p, err)
+	}
+	if offset > 0 {
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			f.Close()
+			return nil, d.fail("seek", p, err)
+		}
+	}
+	if length < 0 {
+		return f, nil
+	}
+	return &limitedFile{Reader: io.LimitReader(f, length), f: f}, nil
+}
+
+type limitedFile struct {
+	io.Reader
+	f *os.File
+}
+
+func (l *limitedFile) Close() error { return l.f.Close() }
+
+func (d *Local) Rename(ctx context.Context, src, dst string) error {
+	if err := check(src); err != nil {
+		return err
+	}
+	if err := check(dst); err != nil {
+		return err
+	}
+	if err := d.mkdirAll(path.Dir(dst)); err != nil {
+		return d.fail("mkdir", dst, err)
+	}
+	if err := unix.Renameat(d.fd, src, d.fd, dst); err != nil {
+		return d.fail("rename", src+" → "+dst, err)
+	}
+	return nil
+}
+
+func (d *Local) Delete(ctx context.Context, p string, recursive bool) error {
+	if err := check(p); err != nil {
+		return err
+	}
+	err := unix.Unlinkat(d.fd, p, 0)
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EPERM) {
+		err = unix.Unlinkat(d.fd, p, unix.AT_REMOVEDIR)
+		if recursive && (errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)) {
+			if !d.alive() {
+				return d.fail("delete", p, unix.ENOENT)
+			}
+			err = os.RemoveAll(filepath.Join(d.root, p))
+		}
+	}
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return d.fail("delete", p, err)
+	}
+	d.prune(path.Dir(p))
+	return nil
+}
+
+// prune removes empty parent directories up to the first path segment.
+func (d *Local) prune(dir string) {
+	for dir != "." && strings.Contains(dir, "/") {
+		if unix.Unlinkat(d.fd, dir, unix.AT_REMOVEDIR) != nil {
+			return
+		}
+		dir = path.Dir(dir)
+	}
+}
+
+func (d *Local) List(ctx context.Context, p string) ([]string, error) {
+	var f *os.File
+	var err error
+	if p == "" || p == "." {
+		f, err = d.openat(".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	} else {
+		if err := check(p); err != nil {
+			return nil, err
+		}
+		f, err = d.openat(p, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	}
+	if err != nil {
+		return nil, d.fail("list", p, err)
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, d.fail("list", p, err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type()&fs.ModeDir != 0 {
+			name += "/"
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (d *Local) Sync(ctx context.Context) error {
+	if !d.alive() {
+		return fmt.Errorf("drive %s: sync: %w", d.root, ErrOffline)
+	}
+	return d.syncer.sync(ctx)
+}
+
+func (d *Local) Info(ctx context.Context) (Info, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(d.fd, &st); err != nil {
+		return Info{}, d.fail("statfs", ".", err)
+	}
+	bs := uint64(st.Bsize)
+	info := Info{Total: st.Blocks * bs, Free: st.Bavail * bs, Online: d.alive()}
+	info.Used = info.Total - st.Bfree*bs
+	return info, nil
+}

@@ -1,0 +1,196 @@
+package meta
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sample() *File {
+	t0 := time.Date(2026, 11, 28, 9, 0, 0, 123456789, time.UTC)
+	f := &File{}
+	f.Add(Version{
+		ID: VersionID{1, 2, 3}, Kind: KindObject, ModTime: t0, Size: 5 << 20, ETag: "0123456789abcdef0123456789abcdef-2",
+		Meta:      map[string]string{"Content-Type": "text/plain", "X-Amz-Meta-Color": "blue"},
+		Tags:      "a=b&c=d",
+		Checksums: map[string]string{"CRC32": "AAAAAA==-2"}, ChecksumType: "COMPOSITE",
+		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 3, BitrotAlgorithm: 1},
+		DataDir: [16]byte{9, 9, 9},
+		Parts: []Part{
+			{Number: 1, Size: 5 << 20, ETag: "aa", Checksums: map[string]string{"CRC32": "AAAAAA=="}},
+			{Number: 2, Size: 0, ETag: "bb"},
+		},
+	})
+	f.Add(Version{ID: VersionID{}, Kind: KindDeleteMarker, ModTime: t0.Add(time.Second)})
+	f.Add(Version{ID: VersionID{7}, Kind: KindObject, ModTime: t0.Add(-time.Hour), Size: 3, ETag: "e",
+		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 0, BitrotAlgorithm: 1}, Inline: []byte("xyz")})
+	f.Add(Version{ID: VersionID{8}, Kind: KindObject, ModTime: t0.Add(-2 * time.Hour), Inline: []byte{}})
+	return f
+}
+
+func TestRoundTrip(t *testing.T) {
+	cases := map[string]*File{
+		"empty":  {},
+		"sample": sample(),
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Unmarshal(f.Marshal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Versions) == 0 && len(got.Versions) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(got, f) {
+				t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, f)
+			}
+		})
+	}
+}
+
+func TestInlineEmptyVsNone(t *testing.T) {
+	f := sample()
+	got, err := Unmarshal(f.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got.Find(VersionID{8}); v == nil || !v.IsInline() || len(v.Inline) != 0 {
+		t.Fatalf("empty inline object lost its inline flag: %+v", v)
+	}
+	if v := got.Find(VersionID{1, 2, 3}); v == nil || v.IsInline() {
+		t.Fatalf("non-inline object became inline")
+	}
+}
+
+// TestGolden pins the on-disk encoding: changing it must be deliberate (bump formatVersion).
+func TestGolden(t *testing.T) {
+	path := filepath.Join("testdata", "sample.golden")
+	b := sample().Marshal()
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("encoding changed; run with -update only if the format version was bumped")
+	}
+	if _, err := Unmarshal(want); err != nil {
+		t.Fatalf("golden file does not decode: %v", err)
+	}
+}
+
+func TestCorruptionDetected(t *testing.T) {
+	b := sample().Marshal()
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0x40
+		if _, err := Unmarshal(c); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersionSkew) {
+			t.Fatalf("flip at byte %d not detected: %v", i, err)
+		}
+	}
+	for n := 0; n < len(b); n++ {
+		if _, err := Unmarshal(b[:n]); err == nil {
+			t.Fatalf("truncation to %d bytes not detected", n)
+		}
+	}
+}
+
+// TestOrderIndependent: applying the same versions in any order yields identical files,
+// which is what lets drives converge.
+func TestOrderIndependent(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	var vs []Version
+	for i := 0; i < 20; i++ {
+		vs = append(vs, Version{ID: VersionID{byte(i % 7), byte(i)}, Kind: KindObject, ModTime: t0.Add(time.Duration(i%5) * time.Second)})
+	}
+	var first []byte
+	for trial := 0; trial < 10; trial++ {
+		rand.New(rand.NewSource(int64(trial))).Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
+		f := &File{}
+		for _, v := range vs {
+			f.Add(v)
+		}
+		b := f.Marshal()
+		if first == nil {
+			first = b
+		} else if !bytes.Equal(first, b) {
+			t.Fatalf("trial %d: order of application changed the file", trial)
+		}
+	}
+}
+
+func TestAddReplaceRemove(t *testing.T) {
+	f := sample()
+	n := len(f.Versions)
+	if old := f.Add(Version{ID: VersionID{}, Kind: KindObject, ModTime: f.Latest().ModTime.Add(time.Minute)}); old == nil || old.Kind != KindDeleteMarker {
+		t.Fatalf("Add did not replace the null delete marker: %+v", old)
+	}
+	if len(f.Versions) != n {
+		t.Fatalf("replace changed version count %d → %d", n, len(f.Versions))
+	}
+	if f.Latest().ID != (VersionID{}) {
+		t.Fatalf("newest version should be the new null version")
+	}
+	if f.Remove(VersionID{7}) == nil || f.Find(VersionID{7}) != nil || len(f.Versions) != n-1 {
+		t.Fatalf("Remove failed")
+	}
+	if f.Remove(VersionID{42}) != nil {
+		t.Fatalf("Remove of absent id returned a version")
+	}
+}
+
+func TestSignatureIgnoresDriveSpecificFields(t *testing.T) {
+	a, b := sample(), sample()
+	b.Versions[1].Erasure.Index = 5
+	b.Versions[1].Inline = []byte("other shard")
+	if a.Signature() != b.Signature() {
+		t.Fatal("signature depends on shard index or inline data")
+	}
+	b.Versions[0].ModTime = b.Versions[0].ModTime.Add(time.Nanosecond)
+	if a.Signature() == b.Signature() {
+		t.Fatal("signature ignores mod time")
+	}
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	f.Add(sample().Marshal())
+	f.Add((&File{}).Marshal())
+	f.Add([]byte("CRNM"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must re-encode to something that decodes to the same thing.
+		again, err := Unmarshal(file.Marshal())
+		if err != nil {
+			t.Fatalf("re-encoded file does not decode: %v", err)
+		}
+		if len(again.Versions) != len(file.Versions) {
+			t.Fatalf("version count changed")
+		}
+	})
+}
+
+func BenchmarkUnmarshal(b *testing.B) {
+	buf := sample().Marshal()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, err := Unmarshal(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package objects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+)
+
+// Buckets: a bucket is a directory named after it on every drive of every set, plus
+// its configuration file (.cairn/buckets/<name>.json) on every drive. Configuration
+// is read with a read quorum from the first set and cached; every change goes to all
+// drives and needs a write quorum in every set.
+
+const bucketConfigDir = ".cairn/buckets"
+
+type bucketCache struct {
+	mu sync.Mutex
+	m  map[string]BucketConfig
+}
+
+func bucketConfigPath(name string) string { return bucketConfigDir + "/" + name + ".json" }
+
+// MakeBucket creates a bucket with configuration cfg.
+func (l *Layer) MakeBucket(ctx context.Context, bucket string, cfg BucketConfig) error {
+	if err := CheckBucketName(bucket); err != nil {
+		return err
+	}
+	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := l.readBucketConfig(ctx, bucket); err == nil {
+		return ErrBucketExists
+	} else if !errors.Is(err, ErrBucketNotFound) {
+		return err
+	}
+	if cfg.Created.IsZero() {
+		cfg.Created = l.now().UTC()
+	}
+	return l.writeBucketConfig(ctx, bucket, cfg, true)
+}
+
+func (l *Layer) writeBucketConfig(ctx context.Context, bucket string, cfg BucketConfig, create bool) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	l.bucket.mu.Lock()
+	delete(l.bucket.m, bucket)
+	l.bucket.mu.Unlock()
+	return l.eachSet(func(s *set) error {
+		ok := make([]bool, len(s.drives))
+		parallel(len(s.drives), func(i int) {
+			d := s.drives[i]
+			if create {
+				if err := d.WriteFile(ctx, bucket+"/.bucket", nil); err != nil {
+					return
+				}
+				if d.Delete(ctx, bucket+"/.bucket", false) != nil {
+					return
+				}
+			}
+			if d.WriteFile(ctx, bucketConfigPath(bucket), data) != nil {
+				return
+			}
+			ok[i] = d.Sync(ctx) == nil
+		})
+		if count(ok) < s.writeQuorum() {
+			return fmt.Errorf("%w: bucket %s written on %d of %d drives", ErrWriteQuorum, bucket, count(ok), len(s.drives))
+		}
+		return nil
+	})
+}
+
+func (l *Layer) eachSet(fn func(s *set) error) error {
+	var errs []error
+	for _, s := range l.sets {
+		if err := fn(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// BucketConfig returns a bucket's configuration (ErrBucketNotFound if none).
+func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, error) {
+	l.bucket.mu.Lock()
+	cfg, ok := l.bucket.m[bucket]
+	l.bucket.mu.Unlock()
+	if ok {
+		return cfg, nil
+	}
+	if CheckBucketName(bucket) != nil {
+		return BucketConfig{}, ErrBucketNotFound
+	}
+	cfg, err := l.readBucketConfig(ctx, bucket)
+	if err != nil {
+		return BucketConfig{}, err
+	}
+	l.bucket.mu.Lock()
+	l.bucket.m[bucket] = cfg
+	l.bucket.mu.Unlock()
+	return cfg, nil
+}
+
+func (l *Layer) readBucketConfig(ctx context.Context, bucket string) (BucketConfig, error) {
+	s := l.sets[0]
+	raws := make([][]byte, len(s.drives))
+	found := make([]bool, len(s.drives))
+	responded := 0
+	var mu sync.Mutex
+	parallel(len(s.drives), func(i int) {
+		b, err := s.drives[i].ReadFile(ctx, bucketConfigPath(bucket))
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil || errors.Is(err, drive.ErrNotFound) {
+			responded++
+		}
+		if err == nil {
+			raws[i], found[i] = b, true
+		}
+	})
+	if responded < s.readQuorum() {
+		return BucketConfig{}, ErrReadQuorum
+	}
+	// Pick the most common content among the drives that have it.
+	votes := map[string]int{}
+	best, bestN := "", 0
+	for i, ok := range found {
+		if !ok {
+			continue
+		}
+		votes[string(raws[i])]++
+		if n := votes[string(raws[i])]; n > bestN {
+			best, bestN = string(raws[i]), n
+		}
+	}
+	if count(found) < s.readQuorum() {
+		return BucketConfig{}, ErrBucketNotFound
+	}
+	var cfg BucketConfig
+	if err := json.Unmarshal([]byte(best), &cfg); err != nil {
+		return BucketConfig{}, fmt.Errorf("objects: bucket %s configuration: %w", bucket, err)
+	}
+	return cfg, nil
+}
+
+// UpdateBucketConfig applies update to the bucket's configuration atomically.
+func (l *Layer) UpdateBucketConfig(ctx context.Context, bucket string, update func(*BucketConfig) error) error {
+	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := l.readBucketConfig(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	if err := update(&cfg); err != nil {
+		return err
+	}
+	return l.writeBucketConfig(ctx, bucket, cfg, false)
+}
+
+// HeadBucket reports whether the bucket exists.
+func (l *Layer) HeadBucket(ctx context.Context, bucket string) (BucketInfo, error) {
+	cfg, err := l.BucketConfig(ctx, bucket)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return BucketInfo{Name: bucket, Created: cfg.Created}, nil
+}
+
+// ListBuckets lists all buckets, sorted by name.
+func (l *Layer) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
+	s := l.sets[0]
+	lists := make([][]string, len(s.drives))
+	ok := make([]bool, len(s.drives))
+	parallel(len(s.drives), func(i int) {
+		names, err := s.drives[i].List(ctx, bucketConfigDir)
+		if err == nil || errors.Is(err, drive.ErrNotFound) {
+			lists[i], ok[i] = names, true
+		}
+	})
+	if count(ok) < s.readQuorum() {
+		return nil, ErrReadQuorum
+	}
+	seen := map[string]int{}
+	for _, names := range lists {
+		for _, n := range names {
+			if name, found := strings.CutSuffix(n, ".json"); found {
+				seen[name]++
+			}
+		}
+	}
+	var out []BucketInfo
+	for name, n := range seen {
+		if n < s.readQuorum() {
+			continue
+		}
+		if info, err := l.HeadBucket(ctx, name); err == nil {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// DeleteBucket removes an empty bucket: no objects, versions or delete markers.
+// Multipart uploads in progress are discarded with it.
+func (l *Layer) DeleteBucket(ctx context.Context, bucket string) error {
+	if _, err := l.BucketConfig(ctx, bucket); err != nil {
+		return err
+	}
+	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	res, err := l.ListObjectVersions(ctx, bucket, ListOptions{MaxKeys: 1})
+	if err != nil {
+		return err
+	}
+	if len(res.Objects) > 0 || len(res.Prefixes) > 0 {
+		return ErrBucketNotEmpty
+	}
+	l.bucket.mu.Lock()
+	delete(l.bucket.m, bucket)
+	l.bucket.mu.Unlock()
+	return l.eachSet(func(s *set) error {
+		ok := make([]bool, len(s.drives))
+		parallel(len(s.drives), func(i int) {
+			d := s.drives[i]
+			if d.Delete(ctx, bucketConfigPath(bucket), false) != nil {
+				return
+			}
+			d.Delete(ctx, multipartBucketDir(bucket), true)
+			if d.Delete(ctx, bucket, true) != nil {
+				return
+			}
+			ok[i] = d.Sync(ctx) == nil
+		})
+		if count(ok) < s.writeQuorum() {
+			return fmt.Errorf("%w: bucket %s removed from %d of %d drives", ErrWriteQuorum, bucket, count(ok), len(s.drives))
+		}
+		return nil
+	})
+}

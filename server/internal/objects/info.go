@@ -1,0 +1,53 @@
+package objects
+
+import (
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+// versionInfo converts a stored version to the S3 view of it.
+func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning) ObjectInfo {
+	oi := ObjectInfo{
+		Bucket:       bucket,
+		Key:          key,
+		IsLatest:     latest,
+		DeleteMarker: v.Kind == meta.KindDeleteMarker,
+		Size:         v.Size,
+		ETag:         v.ETag,
+		ModTime:      v.ModTime,
+		Meta:         v.Meta,
+		Tags:         v.Tags,
+		Checksums:    v.Checksums,
+		ChecksumType: v.ChecksumType,
+	}
+	switch {
+	case !v.ID.IsNull():
+		oi.VersionID = formatUUID(v.ID)
+	case vs != VersioningUnset:
+		oi.VersionID = NullVersion
+	}
+	if len(v.Parts) > 1 || (len(v.Parts) == 1 && isMultipartETag(v.ETag)) {
+		oi.PartCount = len(v.Parts)
+	}
+	return oi
+}
+
+func isMultipartETag(etag string) bool {
+	for i := len(etag) - 1; i >= 0; i-- {
+		if etag[i] == '-' {
+			return true
+		}
+	}
+	return false
+}
+
+// parseVersionID turns an S3 version id into a stored id. "" and "null" are the null version.
+func parseVersionID(s string) (meta.VersionID, error) {
+	if s == "" || s == NullVersion {
+		return meta.VersionID{}, nil
+	}
+	id, ok := parseUUID(s)
+	if !ok {
+		return meta.VersionID{}, ErrInvalidVersionID
+	}
+	return id, nil
+}

@@ -1,0 +1,397 @@
+package objects
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+// Listing walks each drive's bucket directory in key order and merges the walks:
+// the drives of a set into one stream whose entries carry every drive's metadata
+// (resolved with the same quorum rule as reads), and the sets into one sorted stream.
+//
+// Key order falls out of the directory tree: inside a directory, the object named by
+// segment s sorts at s and its children at s+"/"; sorting those candidates per
+// directory and descending in place yields keys in byte order, because a subtree's
+// keys all share the prefix s+"/" and no sibling falls inside that range.
+
+// ListObjects lists the latest versions (delete markers hidden).
+func (l *Layer) ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error) {
+	return l.list(ctx, bucket, opts, false)
+}
+
+// ListObjectVersions lists every version and delete marker, newest first per key.
+func (l *Layer) ListObjectVersions(ctx context.Context, bucket string, opts ListOptions) (ListResult, error) {
+	return l.list(ctx, bucket, opts, true)
+}
+
+func (l *Layer) list(ctx context.Context, bucket string, opts ListOptions, versions bool) (ListResult, error) {
+	cfg, err := l.BucketConfig(ctx, bucket)
+	if err != nil {
+		return ListResult{}, err
+	}
+	max := opts.MaxKeys
+	if max <= 0 || max > 1000 {
+		max = 1000
+	}
+	from, inclusive := opts.Marker, false
+	var skipVersionsThrough string // versions listing: resume after this version of the marker key
+	if versions && opts.Marker != "" && opts.VersionMarker != "" {
+		inclusive, skipVersionsThrough = true, opts.VersionMarker
+	}
+	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive)
+	if err != nil {
+		return ListResult{}, err
+	}
+	var res ListResult
+	n := 0
+	full := func() bool { return n >= max }
+	for {
+		e, ok := it.next()
+		if !ok {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return ListResult{}, err
+		}
+		if e.file == nil || len(e.file.Versions) == 0 {
+			continue
+		}
+		latest := e.file.Latest()
+		if !versions && latest.Kind == meta.KindDeleteMarker {
+			continue
+		}
+		if opts.Delimiter != "" {
+			rest := e.key[len(opts.Prefix):]
+			if i := strings.Index(rest, opts.Delimiter); i >= 0 {
+				cp := opts.Prefix + rest[:i+len(opts.Delimiter)]
+				if cp == opts.Marker || (opts.Marker != "" && strings.HasPrefix(opts.Marker, cp)) {
+					it.seek(cp + "\xff")
+					continue
+				}
+				if full() {
+					res.IsTruncated = true
+					break
+				}
+				res.Prefixes = append(res.Prefixes, cp)
+				res.NextMarker = cp
+				n++
+				it.seek(cp + "\xff") // keys are UTF-8: no key under cp sorts after cp+0xFF
+				continue
+			}
+		}
+		if !versions {
+			if full() {
+				res.IsTruncated = true
+				break
+			}
+			res.Objects = append(res.Objects, versionInfo(bucket, e.key, latest, true, cfg.Versioning))
+			res.NextMarker = e.key
+			n++
+			continue
+		}
+		vs := e.file.Versions
+		if skipVersionsThrough != "" && e.key == opts.Marker {
+			for i := range vs {
+				if versionInfo(bucket, e.key, &vs[i], false, cfg.Versioning).VersionID == skipVersionsThrough {
+					vs = vs[i+1:]
+					break
+				}
+			}
+		}
+		for i := range vs {
+			if full() {
+				res.IsTruncated = true
+				break
+			}
+			oi := versionInfo(bucket, e.key, &vs[i], &vs[i] == latest, cfg.Versioning)
+			res.Objects = append(res.Objects, oi)
+			res.NextMarker, res.NextVersionMarker = e.key, oi.VersionID
+			n++
+		}
+		if res.IsTruncated {
+			break
+		}
+	}
+	if err := it.err(); err != nil {
+		return ListResult{}, err
+	}
+	if !res.IsTruncated {
+		res.NextMarker, res.NextVersionMarker = "", ""
+	}
+	return res, nil
+}
+
+// entry is one key of a merged listing with its resolved version history.
+type entry struct {
+	key  string
+	file *meta.File
+	src  int // index of the iterator it came from, inside a merge
+}
+
+// iterator yields entries in key order.
+type iterator interface {
+	next() (entry, bool)
+	// seek skips every key ≤ after.
+	seek(after string)
+	err() error
+}
+
+// merged returns an iterator over all sets of the bucket.
+func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool) (iterator, error) {
+	its := make([]iterator, 0, len(l.sets))
+	for _, s := range l.sets {
+		it, err := s.walk(ctx, bucket, prefix, from, inclusive)
+		if err != nil {
+			return nil, err
+		}
+		its = append(its, it)
+	}
+	if len(its) == 1 {
+		return its[0], nil
+	}
+	return newMerge(its, func(es []entry) entry { return es[0] }), nil
+}
+
+// walk merges the walks of the set's drives, resolving each key's metadata.
+func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive bool) (iterator, error) {
+	its := make([]iterator, len(s.drives))
+	for i, d := range s.drives {
+		its[i] = newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
+	}
+	m := newMerge(its, nil)
+	m.combine = func(es []entry) entry {
+		metas := make([]driveMeta, len(s.drives))
+		for i := range metas {
+			metas[i].err = drive.ErrNotFound // absent from this drive's walk
+		}
+		for i, w := range its {
+			if w.err() != nil {
+				metas[i].err = w.err()
+			}
+		}
+		for _, e := range es {
+			metas[e.src] = driveMeta{f: e.file}
+		}
+		f, err := s.resolve(metas)
+		if err != nil {
+			m.fail = err
+			return entry{key: es[0].key}
+		}
+		return entry{key: es[0].key, file: f}
+	}
+	return m, nil
+}
+
+// driveWalker walks one drive's bucket directory in key order.
+type driveWalker struct {
+	ctx       context.Context
+	d         drive.Drive
+	bucket    string
+	prefix    string
+	after     string
+	inclusive bool
+	stack     []*dirFrame
+	e         error
+}
+
+type dirFrame struct {
+	path  string
+	cands []cand
+	i     int
+}
+
+type cand struct {
+	key  string // object key, or subtree prefix ending in "/"
+	path string // drive path of the object directory
+	obj  bool
+}
+
+func newDriveWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool) *driveWalker {
+	w := &driveWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive}
+	dirKey := prefix[:strings.LastIndex(prefix, "/")+1]
+	dirPath := bucket
+	if dirKey != "" {
+		dirPath = objectDir(bucket, strings.TrimSuffix(dirKey, "/"))
+	}
+	w.push(dirPath, dirKey, prefix[len(dirKey):])
+	return w
+}
+
+func (w *driveWalker) err() error { return w.e }
+
+func (w *driveWalker) seek(after string) {
+	if after > w.after {
+		w.after, w.inclusive = after, false
+	}
+}
+
+// push lists dir (whose children have keys keyPrefix+segment) and stacks its
+// candidates whose segment starts with segPrefix.
+func (w *driveWalker) push(dir, keyPrefix, segPrefix string) {
+	names, err := w.d.List(w.ctx, dir)
+	if err != nil {
+		if !errors.Is(err, drive.ErrNotFound) || errors.Is(err, drive.ErrOffline) {
+			w.e = err
+		}
+		return
+	}
+	f := &dirFrame{path: dir}
+	for _, n := range names {
+		name, isDir := strings.CutSuffix(n, "/")
+		if !isDir {
+			continue
+		}
+		if strings.HasPrefix(name, dataDirPrefix) {
+			continue
+		}
+		seg, ok := unescapeSegment(name)
+		if !ok || !strings.HasPrefix(seg, segPrefix) {
+			continue
+		}
+		p := dir + "/" + name
+		f.cands = append(f.cands, cand{key: keyPrefix + seg, path: p, obj: true}, cand{key: keyPrefix + seg + "/", path: p})
+	}
+	sort.Slice(f.cands, func(i, j int) bool { return f.cands[i].key < f.cands[j].key })
+	w.stack = append(w.stack, f)
+}
+
+func (w *driveWalker) next() (entry, bool) {
+	for len(w.stack) > 0 && w.e == nil {
+		f := w.stack[len(w.stack)-1]
+		if f.i >= len(f.cands) {
+			w.stack = w.stack[:len(w.stack)-1]
+			continue
+		}
+		c := f.cands[f.i]
+		f.i++
+		if c.obj {
+			if c.key < w.after || (c.key == w.after && !w.inclusive) {
+				continue
+			}
+			raw, err := w.d.ReadFile(w.ctx, c.path+"/"+metaFile)
+			if err != nil {
+				if errors.Is(err, drive.ErrOffline) {
+					w.e = err
+				}
+				continue // a directory on the way to deeper keys, or a stray
+			}
+			mf, err := meta.Unmarshal(raw)
+			if err != nil {
+				continue // corrupt copy: this drive does not vote for the key
+			}
+			return entry{key: c.key, file: mf}, true
+		}
+		// A subtree is skipped when all its keys sort before the resume point.
+		if c.key <= w.after && !strings.HasPrefix(w.after, c.key) {
+			continue
+		}
+		w.push(c.path, c.key, "")
+	}
+	return entry{}, false
+}
+
+// merge combines sorted iterators; entries with equal keys are combined into one.
+type merge struct {
+	its     []iterator
+	h       mergeHeap
+	started bool
+	combine func([]entry) entry
+	fail    error
+}
+
+type sourced struct {
+	entry
+	src int
+}
+
+type mergeHeap []sourced
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return h[i].key < h[j].key }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(sourced)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func newMerge(its []iterator, combine func([]entry) entry) *merge {
+	return &merge{its: its, combine: combine}
+}
+
+func (m *merge) fill(i int) {
+	if e, ok := m.its[i].next(); ok {
+		heap.Push(&m.h, sourced{e, i})
+	}
+}
+
+func (m *merge) next() (entry, bool) {
+	if !m.started {
+		m.started = true
+		for i := range m.its {
+			m.fill(i)
+		}
+	}
+	if m.h.Len() == 0 || m.fail != nil {
+		return entry{}, false
+	}
+	first := heap.Pop(&m.h).(sourced)
+	group := []sourced{first}
+	for m.h.Len() > 0 && m.h[0].key == first.key {
+		group = append(group, heap.Pop(&m.h).(sourced))
+	}
+	for _, g := range group {
+		m.fill(g.src)
+	}
+	es := make([]entry, len(group))
+	for i, g := range group {
+		es[i] = g.entry
+		es[i].src = g.src
+	}
+	return m.combine(es), m.fail == nil
+}
+
+func (m *merge) seek(after string) {
+	for _, it := range m.its {
+		it.seek(after)
+	}
+	// Drop buffered entries that the seek skips; refill from their sources.
+	var keep mergeHeap
+	var refill []int
+	for _, s := range m.h {
+		if s.key <= after {
+			refill = append(refill, s.src)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	m.h = keep
+	heap.Init(&m.h)
+	for _, i := range refill {
+		m.fill(i)
+	}
+}
+
+func (m *merge) err() error {
+	if m.fail != nil {
+		return m.fail
+	}
+	live := 0
+	for _, it := range m.its {
+		if it.err() == nil {
+			live++
+		}
+	}
+	if live == 0 && len(m.its) > 0 {
+		return m.its[0].err()
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package objects
+
+import (
+	"context"
+	"sync"
+)
+
+// nsLocks is the per-object namespace lock table of one node: commits take the write
+// lock, reads hold the read lock while they stream. Entries are reference counted and
+// removed when unused, so the table holds only keys in use.
+type nsLocks struct {
+	mu sync.Mutex
+	m  map[string]*nsLock
+}
+
+type nsLock struct {
+	rw   chanRWMutex
+	refs int
+}
+
+func newNSLocks() *nsLocks { return &nsLocks{m: map[string]*nsLock{}} }
+
+func (t *nsLocks) get(name string) *nsLock {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.m[name]
+	if l == nil {
+		l = &nsLock{rw: newChanRWMutex()}
+		t.m[name] = l
+	}
+	l.refs++
+	return l
+}
+
+func (t *nsLocks) put(name string, l *nsLock) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l.refs--; l.refs == 0 {
+		delete(t.m, name)
+	}
+}
+
+// Lock takes name's write lock; the returned func releases it.
+func (t *nsLocks) Lock(ctx context.Context, name string) (func(), error) {
+	l := t.get(name)
+	if err := l.rw.Lock(ctx); err != nil {
+		t.put(name, l)
+		return nil, err
+	}
+	return func() { l.rw.Unlock(); t.put(name, l) }, nil
+}
+
+// RLock takes name's read lock; the returned func releases it.
+func (t *nsLocks) RLock(ctx context.Context, name string) (func(), error) {
+	l := t.get(name)
+	if err := l.rw.RLock(ctx); err != nil {
+		t.put(name, l)
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.rw.RUnlock(); t.put(name, l) }) }, nil
+}
+
+// chanRWMutex is a readers-writer lock whose acquisition honours context
+// cancellation (a client that gives up stops waiting). Writers are preferred: once a
+// writer waits, new readers queue behind it.
+type chanRWMutex struct {
+	mu      sync.Mutex
+	readers int
+	writer  bool
+	waiting int // writers waiting
+	changed chan struct{}
+}
+
+func newChanRWMutex() chanRWMutex { return chanRWMutex{changed: make(chan struct{})} }
+
+func (m *chanRWMutex) wait(ctx context.Context, ch chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// broadcast wakes all waiters; m.mu must be held.
+func (m *chanRWMutex) broadcast() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+func (m *chanRWMutex) Lock(ctx context.Context) error {
+	m.mu.Lock()
+	m.waiting++
+	for m.writer || m.readers > 0 {
+		ch := m.changed
+		m.mu.Unlock()
+		if err := m.wait(ctx, ch); err != nil {
+			m.mu.Lock()
+			m.waiting--
+			m.broadcast()
+			m.mu.Unlock()
+			return err
+		}
+		m.mu.Lock()
+	}
+	m.waiting--
+	m.writer = true
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *chanRWMutex) Unlock() {
+	m.mu.Lock()
+	m.writer = false
+	m.broadcast()
+	m.mu.Unlock()
+}
+
+func (m *chanRWMutex) RLock(ctx context.Context) error {
+	m.mu.Lock()
+	for m.writer || m.waiting > 0 {
+		ch := m.changed
+		m.mu.Unlock()
+		if err := m.wait(ctx, ch); err != nil {
+			return err
+		}
+		m.mu.Lock()
+	}
+	m.readers++
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *chanRWMutex) RUnlock() {
+	m.mu.Lock()
+	if m.readers--; m.readers == 0 {
+		m.broadcast()
+	}
+	m.mu.Unlock()
+}

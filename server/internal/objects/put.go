@@ -1,0 +1,363 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-io/cairn/server/internal/bitrot"
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+// MaxObjectSize is the largest single PUT (as S3: 5 GiB).
+const MaxObjectSize = 5 << 30
+
+// PutObject stores body as a new version of bucket/key.
+//
+// The data is erasure coded into a temp area on every drive first (no lock held),
+// then made durable, then committed under the object's lock: conditions are checked,
+// the data directory renamed into place and each drive's metadata updated. Fewer
+// than write-quorum drives at any step fails the PUT and leaves nothing visible.
+func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error) {
+	if err := checkObjectName(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	cfg, err := l.BucketConfig(ctx, bucket)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if opts.Size > MaxObjectSize {
+		return ObjectInfo{}, ErrEntityTooLarge
+	}
+	s := l.setFor(bucket, key)
+	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, part: 1, rot: -1, inline: true})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer staged.cleanup(context.WithoutCancel(ctx))
+	v := meta.Version{
+		Kind:    meta.KindObject,
+		Size:    staged.size,
+		ETag:    staged.etag,
+		Meta:    opts.Meta,
+		Tags:    opts.Tags,
+		Erasure: staged.erasure,
+		Parts:   []meta.Part{{Number: 1, Size: staged.size, ETag: staged.etag}},
+	}
+	if opts.Checksum != nil && opts.Checksum.Value != "" {
+		v.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
+		v.ChecksumType = "FULL_OBJECT"
+	}
+	return s.commitVersion(ctx, bucket, key, v, staged, cfg.Versioning, opts.Conditions, opts.ModTime)
+}
+
+// staged is object data erasure coded and durable on the drives, not yet visible.
+type staged struct {
+	s       *set
+	size    int64
+	etag    string // hex MD5
+	md5     []byte
+	erasure meta.Erasure
+	// inline[shard] is the framed shard when the data is small enough to live in the
+	// metadata; nil for data written to tmpDir on the drives.
+	inline [][]byte
+	tmpDir string
+	// ok[i]: drive i holds its shard.
+	ok []bool
+	// shardOf[i] is the shard index drive i holds.
+	shardOf []int
+}
+
+type stageOptions struct {
+	size   int64  // -1: unknown
+	md5    []byte // expected MD5, or nil
+	part   int    // the part file is named "part.<part>"
+	rot    int    // shard rotation: drive i holds shard (i-rot) mod n; -1 picks one
+	inline bool   // small data may stay in memory, to be stored inline
+}
+
+// stage erasure codes body onto the set's drives (temp area), or into memory for
+// small objects, and verifies size and MD5.
+func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*staged, error) {
+	size, wantMD5, partNum := o.size, o.md5, o.part
+	n := len(s.drives)
+	st := &staged{
+		s:  s,
+		ok: make([]bool, n),
+		erasure: meta.Erasure{
+			Data: s.data, Parity: s.parity, BlockSize: s.ec.BlockSize(),
+			BitrotAlgorithm: uint8(bitrot.DefaultAlgorithm),
+		},
+	}
+	hr := &hashReader{r: body, h: md5.New()}
+	src := io.Reader(hr)
+	inline := o.inline && size >= 0 && size <= s.inlineLimit
+	if o.inline && size < 0 {
+		// Unknown size: read up to the inline limit to decide.
+		buf := make([]byte, s.inlineLimit+1)
+		m, err := io.ReadFull(hr, buf)
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			inline = true
+			src = bytes.NewReader(buf[:m])
+		case err != nil:
+			return nil, err
+		default:
+			src = io.MultiReader(bytes.NewReader(buf[:m]), hr)
+		}
+	}
+	// Rotate shards over drives at random, so parity load spreads evenly; the index
+	// each drive holds is recorded in its metadata.
+	rot := o.rot
+	if rot < 0 {
+		rot = int(newID()[0]) % n
+	}
+	st.shardOf = make([]int, n)
+	for i := range st.shardOf {
+		st.shardOf[i] = (i - rot + n) % n
+	}
+	shardBlock := s.ec.ShardBlockSize()
+	alg := bitrot.DefaultAlgorithm
+	writers := make([]io.Writer, n)    // by shard
+	closers := make([]io.Closer, n)    // bitrot writers, by shard
+	files := make([]io.WriteCloser, n) // drive files, by drive
+	var bufs []*bytes.Buffer
+	if inline {
+		bufs = make([]*bytes.Buffer, n)
+		for sh := range bufs {
+			bufs[sh] = &bytes.Buffer{}
+			bw := bitrot.NewWriter(bufs[sh], alg, shardBlock)
+			writers[sh], closers[sh] = bw, bw
+		}
+	} else {
+		st.tmpDir = tmpPath()
+		parallel(n, func(i int) {
+			f, err := s.drives[i].Create(ctx, st.tmpDir+"/part."+itoa(partNum))
+			if err != nil {
+				return
+			}
+			files[i] = f
+			bw := bitrot.NewWriter(f, alg, shardBlock)
+			writers[st.shardOf[i]], closers[st.shardOf[i]] = bw, bw
+		})
+	}
+	fail := func(err error) (*staged, error) {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+		st.cleanup(context.WithoutCancel(ctx))
+		return nil, ctxErr(ctx, err)
+	}
+	written, err := s.ec.Encode(ctx, src, writers, s.writeQuorum())
+	if err != nil {
+		if hr.err != nil {
+			err = hr.err // the body failed (client gone, bad signature, bad checksum)
+		}
+		return fail(mapQuorum(err))
+	}
+	if size >= 0 && written != size {
+		return fail(fmt.Errorf("%w: got %d of %d bytes", ErrIncompleteBody, written, size))
+	}
+	st.size = written
+	st.md5 = hr.h.Sum(nil)
+	st.etag = hex.EncodeToString(st.md5)
+	if wantMD5 != nil && !bytes.Equal(wantMD5, st.md5) {
+		return fail(ErrBadDigest)
+	}
+	// Flush the final frames and close the files; a drive failing here is dropped.
+	for i := 0; i < n; i++ {
+		sh := st.shardOf[i]
+		if closers[sh] == nil {
+			continue
+		}
+		err := closers[sh].Close()
+		if files[i] != nil {
+			if cerr := files[i].Close(); err == nil {
+				err = cerr
+			}
+			files[i] = nil
+		}
+		st.ok[i] = err == nil
+	}
+	if inline {
+		st.inline = make([][]byte, n)
+		for sh, b := range bufs {
+			st.inline[sh] = b.Bytes()
+		}
+		return st, nil
+	}
+	// Make the shards durable before any metadata can point at them.
+	parallel(n, func(i int) {
+		if st.ok[i] && s.drives[i].Sync(ctx) != nil {
+			st.ok[i] = false
+		}
+	})
+	if count(st.ok) < s.writeQuorum() {
+		return fail(fmt.Errorf("%w: %d drives hold the data, %d needed", ErrWriteQuorum, count(st.ok), s.writeQuorum()))
+	}
+	return st, nil
+}
+
+func mapQuorum(err error) error {
+	if strings.Contains(err.Error(), "quorum") && !errors.Is(err, ErrWriteQuorum) {
+		return fmt.Errorf("%w: %w", ErrWriteQuorum, err)
+	}
+	return err
+}
+
+// cleanup removes the temp area (after a commit it is already empty).
+func (st *staged) cleanup(ctx context.Context) {
+	if st.tmpDir == "" {
+		return
+	}
+	parallel(len(st.s.drives), func(i int) {
+		st.s.drives[i].Delete(ctx, st.tmpDir, true)
+	})
+}
+
+// commitVersion makes v (data in st) the newest version of bucket/key.
+func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Version, st *staged, vs Versioning, cond Conditions, modTime time.Time) (ObjectInfo, error) {
+	unlock, err := s.l.locks.Lock(ctx, bucket+"/"+key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer unlock()
+	objDir := objectDir(bucket, key)
+	metas := s.readMetas(ctx, objDir)
+	cur, err := s.resolve(metas)
+	if err != nil {
+		return ObjectInfo{}, asWriteQuorum(err)
+	}
+	if err := checkConditions(cur, cond); err != nil {
+		return ObjectInfo{}, err
+	}
+	if vs == VersioningEnabled {
+		v.ID = newID()
+	}
+	v.ModTime = s.l.now().UTC()
+	if !modTime.IsZero() {
+		v.ModTime = modTime.UTC()
+	}
+	if latest := cur.Latest(); latest != nil && !v.ModTime.After(latest.ModTime) {
+		v.ModTime = latest.ModTime.Add(1) // keep the new version the newest on every drive
+	}
+	dataDir := [16]byte{}
+	if st.inline == nil {
+		dataDir = newID()
+		v.DataDir = dataDir
+	}
+	skip := make([]bool, len(s.drives))
+	for i := range skip {
+		skip[i] = !st.ok[i]
+	}
+	err = s.run(ctx, commit{
+		objDir: objDir,
+		metas:  metas,
+		skip:   skip,
+		prepare: func(ctx context.Context, i int) error {
+			if st.inline != nil {
+				return nil
+			}
+			return s.drives[i].Rename(ctx, st.tmpDir, dataDirPath(objDir, dataDir))
+		},
+		undo: func(ctx context.Context, i int) {
+			if st.inline == nil {
+				s.drives[i].Delete(ctx, dataDirPath(objDir, dataDir), true)
+			}
+		},
+		apply: func(i int, f *meta.File) []string {
+			dv := v
+			dv.Erasure.Index = st.shardOf[i]
+			if st.inline != nil {
+				dv.Inline = st.inline[st.shardOf[i]]
+			}
+			return garbageOf(objDir, f.Add(dv))
+		},
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return versionInfo(bucket, key, &v, true, vs), nil
+}
+
+// garbageOf lists the data directory of a replaced version.
+func garbageOf(objDir string, old *meta.Version) []string {
+	if old == nil || old.DataDir == ([16]byte{}) {
+		return nil
+	}
+	return []string{dataDirPath(objDir, old.DataDir)}
+}
+
+func checkConditions(cur *meta.File, cond Conditions) error {
+	latest := cur.Latest()
+	live := latest != nil && latest.Kind == meta.KindObject
+	if cond.IfNoneMatch != "" {
+		if cond.IfNoneMatch == "*" && live {
+			return ErrPreconditionFailed
+		}
+		if cond.IfNoneMatch != "*" && live && etagMatch(cond.IfNoneMatch, latest.ETag) {
+			return ErrPreconditionFailed
+		}
+	}
+	if cond.IfMatch != "" {
+		if !live {
+			return ErrObjectNotFound
+		}
+		if !etagMatch(cond.IfMatch, latest.ETag) {
+			return ErrPreconditionFailed
+		}
+	}
+	return nil
+}
+
+// etagMatch compares an If-Match style list ("a", "\"a\", \"b\"", "*") with an ETag.
+func etagMatch(list, etag string) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		t = strings.TrimPrefix(t, "W/")
+		if t == "*" || strings.Trim(t, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// hashReader computes MD5 while reading and remembers the body's error.
+type hashReader struct {
+	r   io.Reader
+	h   hash.Hash
+	err error
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	if err != nil && err != io.EOF {
+		h.err = err
+	}
+	return n, err
+}
+
+func count(b []bool) int {
+	n := 0
+	for _, x := range b {
+		if x {
+			n++
+		}
+	}
+	return n
+}
+
+func tmpPath() string { return ".cairn/tmp/" + formatUUID(newID()) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

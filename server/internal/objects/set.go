@@ -1,0 +1,286 @@
+package objects
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/erasure"
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+// set is one erasure set: N drives, every object stored as data+parity shards, one
+// shard per drive.
+//
+// Quorum rule: a version exists when its metadata is on at least readQuorum (= data)
+// drives. A write commits on at least writeQuorum drives; a delete removes from at
+// least writeQuorum, leaving it on at most N-writeQuorum < data drives. So a version
+// is visible exactly when it was committed and not deleted, whatever subset of
+// drives failed, and crash leftovers on a minority never become visible.
+type set struct {
+	l            *Layer
+	drives       []drive.Drive
+	data, parity int
+	ec           *erasure.Erasure
+	inlineLimit  int64
+}
+
+func (s *set) writeQuorum() int {
+	if s.data == s.parity {
+		return s.data + 1
+	}
+	return s.data
+}
+
+func (s *set) readQuorum() int { return s.data }
+
+// driveMeta is one drive's metadata file for an object.
+type driveMeta struct {
+	f   *meta.File // nil when absent or unreadable
+	raw []byte
+	err error // nil, drive.ErrNotFound-wrapping (absent) or another failure
+}
+
+// responded reports whether the drive answered (with a file or a definite "absent").
+func (m *driveMeta) responded() bool { return m.err == nil || errors.Is(m.err, drive.ErrNotFound) }
+
+func (s *set) readMetas(ctx context.Context, objDir string) []driveMeta {
+	metas := make([]driveMeta, len(s.drives))
+	parallel(len(s.drives), func(i int) {
+		raw, err := s.drives[i].ReadFile(ctx, objDir+"/"+metaFile)
+		if err != nil {
+			metas[i].err = err
+			return
+		}
+		f, err := meta.Unmarshal(raw)
+		if err != nil {
+			metas[i].err = err
+			return
+		}
+		metas[i] = driveMeta{f: f, raw: raw}
+	})
+	return metas
+}
+
+type versionKey struct {
+	id  meta.VersionID
+	mod int64
+}
+
+func keyOf(v *meta.Version) versionKey { return versionKey{v.ID, v.ModTime.UnixNano()} }
+
+// resolve returns the version history a read quorum of drives agrees on. Inline data
+// and shard indexes are drive-specific and left empty in the result.
+func (s *set) resolve(metas []driveMeta) (*meta.File, error) {
+	responded := 0
+	for i := range metas {
+		if metas[i].responded() {
+			responded++
+		}
+	}
+	if responded < s.readQuorum() {
+		return nil, ErrReadQuorum
+	}
+	type variant struct {
+		v     *meta.Version
+		count int
+	}
+	counts := map[versionKey]int{}
+	variants := map[versionKey][]variant{}
+	for i := range metas {
+		if metas[i].f == nil {
+			continue
+		}
+		for j := range metas[i].f.Versions {
+			v := &metas[i].f.Versions[j]
+			k := keyOf(v)
+			counts[k]++
+			vs := variants[k]
+			found := false
+			for n := range vs {
+				if sameContent(vs[n].v, v) {
+					vs[n].count++
+					found = true
+					break
+				}
+			}
+			if !found {
+				vs = append(vs, variant{v: v, count: 1})
+			}
+			variants[k] = vs
+		}
+	}
+	out := &meta.File{}
+	for k, n := range counts {
+		if n < s.readQuorum() {
+			continue
+		}
+		best := variants[k][0]
+		for _, vr := range variants[k][1:] {
+			if vr.count > best.count {
+				best = vr
+			}
+		}
+		v := *best.v
+		v.Inline = nil
+		v.Erasure.Index = -1
+		out.Versions = append(out.Versions, v)
+	}
+	out.Sort()
+	return out, nil
+}
+
+// sameContent compares the mutable, drive-independent fields of one version.
+func sameContent(a, b *meta.Version) bool {
+	return a.Tags == b.Tags && a.ETag == b.ETag && a.Size == b.Size && len(a.Meta) == len(b.Meta)
+}
+
+// holders maps each shard index to the drive holding it for version v.
+func (s *set) holders(metas []driveMeta, v *meta.Version) (shardDrive []int, shardVer []*meta.Version) {
+	shardDrive = make([]int, s.data+s.parity)
+	shardVer = make([]*meta.Version, s.data+s.parity)
+	for i := range shardDrive {
+		shardDrive[i] = -1
+	}
+	k := keyOf(v)
+	for i := range metas {
+		if metas[i].f == nil {
+			continue
+		}
+		for j := range metas[i].f.Versions {
+			dv := &metas[i].f.Versions[j]
+			if keyOf(dv) == k {
+				if idx := dv.Erasure.Index; idx >= 0 && idx < len(shardDrive) && shardDrive[idx] < 0 {
+					shardDrive[idx] = i
+					shardVer[idx] = dv
+				}
+				break
+			}
+		}
+	}
+	return shardDrive, shardVer
+}
+
+// commit is one metadata update, applied to every drive's own file.
+type commit struct {
+	objDir string
+	metas  []driveMeta
+	// skip[i]: drive i is not written (it failed an earlier step of the operation).
+	skip []bool
+	// prepare runs on drive i before its metadata is written (e.g. move the data
+	// directory into place); undo reverts it when the commit is rolled back.
+	prepare func(ctx context.Context, i int) error
+	undo    func(ctx context.Context, i int)
+	// apply changes drive i's file and returns drive paths to delete once the
+	// commit holds (the data of replaced versions).
+	apply func(i int, f *meta.File) (garbage []string)
+}
+
+// run applies c on every drive and requires a write quorum; below quorum it restores
+// the drives it changed, so nothing of the operation stays visible.
+func (s *set) run(ctx context.Context, c commit) error {
+	n := len(s.drives)
+	done := make([]bool, n)
+	garbage := make([][]string, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		if c.skip != nil && c.skip[i] {
+			errs[i] = errSkipped
+			return
+		}
+		m := &c.metas[i]
+		if !m.responded() && !errors.Is(m.err, meta.ErrCorrupt) {
+			errs[i] = m.err
+			return
+		}
+		if c.prepare != nil {
+			if err := c.prepare(ctx, i); err != nil {
+				errs[i] = err
+				return
+			}
+		}
+		f := &meta.File{}
+		if m.f != nil {
+			// Re-decode so each drive's apply works on its own copy.
+			f, _ = meta.Unmarshal(m.raw)
+		}
+		garbage[i] = c.apply(i, f)
+		var err error
+		if len(f.Versions) == 0 {
+			err = s.drives[i].Delete(ctx, c.objDir+"/"+metaFile, false)
+		} else {
+			err = s.drives[i].WriteFile(ctx, c.objDir+"/"+metaFile, f.Marshal())
+		}
+		if err == nil {
+			err = s.drives[i].Sync(ctx)
+		}
+		if err != nil {
+			errs[i] = err
+			if c.undo != nil {
+				c.undo(context.WithoutCancel(ctx), i)
+			}
+			return
+		}
+		done[i] = true
+	})
+	ok := 0
+	for _, d := range done {
+		if d {
+			ok++
+		}
+	}
+	if ok < s.writeQuorum() {
+		s.rollback(context.WithoutCancel(ctx), c, done)
+		return fmt.Errorf("%w: %d of %d drives committed, %d needed: %w", ErrWriteQuorum, ok, n, s.writeQuorum(), errors.Join(errs...))
+	}
+	for i, paths := range garbage {
+		if !done[i] {
+			continue
+		}
+		for _, p := range paths {
+			if err := s.drives[i].Delete(context.WithoutCancel(ctx), p, true); err != nil {
+				s.l.log.Warn("removing replaced data", "drive", s.drives[i].String(), "path", p, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+var errSkipped = errors.New("objects: drive skipped")
+
+func (s *set) rollback(ctx context.Context, c commit, done []bool) {
+	parallel(len(s.drives), func(i int) {
+		if !done[i] {
+			return
+		}
+		var err error
+		if c.metas[i].raw != nil {
+			err = s.drives[i].WriteFile(ctx, c.objDir+"/"+metaFile, c.metas[i].raw)
+		} else {
+			err = s.drives[i].Delete(ctx, c.objDir+"/"+metaFile, false)
+		}
+		if c.undo != nil {
+			c.undo(ctx, i)
+		}
+		if err == nil {
+			err = s.drives[i].Sync(ctx)
+		}
+		if err != nil {
+			s.l.log.Warn("rollback", "drive", s.drives[i].String(), "dir", c.objDir, "err", err)
+		}
+	})
+}
+
+func dataDirPath(objDir string, id [16]byte) string {
+	return path.Join(objDir, dataDirPrefix+fmt.Sprintf("%x", id[:]))
+}
+
+// asWriteQuorum reports a failed metadata read during a write as a write failure.
+func asWriteQuorum(err error) error {
+	if errors.Is(err, ErrReadQuorum) {
+		return fmt.Errorf("%w: %w", ErrWriteQuorum, err)
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package s3api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cairn-io/cairn/server/internal/objects"
+)
+
+// GetObject and HeadObject.
+
+func (s *server) getObject(w http.ResponseWriter, rq *request) error {
+	return s.serveObject(w, rq, true)
+}
+
+func (s *server) headObject(w http.ResponseWriter, rq *request) error {
+	return s.serveObject(w, rq, false)
+}
+
+// serveObject answers GET (withBody) and HEAD of an object: version selection,
+// preconditions, Range or partNumber, header overrides, then the bytes straight
+// from the object layer into the response.
+func (s *server) serveObject(w http.ResponseWriter, rq *request, withBody bool) error {
+	ctx := rq.r.Context()
+	versionID := rq.query.Get("versionId")
+	overrides, err := responseOverrides(rq)
+	if err != nil {
+		return err
+	}
+	partNumber := 0
+	if v := rq.query.Get("partNumber"); v != "" {
+		if partNumber, err = parsePartNumber(v); err != nil {
+			return err
+		}
+		if rq.r.Header.Get("Range") != "" {
+			return apiError(codeInvalidRequest, "Cannot specify both Range header and partNumber query parameter.")
+		}
+	}
+
+	opts := objects.GetOptions{VersionID: versionID}
+	var info objects.ObjectInfo
+	if withBody {
+		obj, err := s.objects.OpenObject(ctx, rq.bucket, rq.key, opts)
+		if err != nil {
+			if errors.Is(err, objects.ErrDeleteMarker) {
+				info, _ = s.objects.StatObject(ctx, rq.bucket, rq.key, opts)
+			}
+			return deleteMarkerError(err, versionID, info)
+		}
+		defer obj.Close()
+		return s.writeObject(w, rq, obj.Info(), obj, partNumber, overrides)
+	}
+	info, err = s.objects.StatObject(ctx, rq.bucket, rq.key, opts)
+	if err != nil {
+		return deleteMarkerError(err, versionID, info)
+	}
+	return s.writeObject(w, rq, info, nil, partNumber, overrides)
+}
+
+// writeObject writes the response for info; obj is nil for HEAD.
+func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.ObjectInfo, obj objects.Object, partNumber int, overrides map[string]string) error {
+	if info.DeleteMarker { // the object layer should have said ErrDeleteMarker; be safe
+		return deleteMarkerError(objects.ErrDeleteMarker, rq.query.Get("versionId"), info)
+	}
+	switch readPreconditions(rq.r.Header).evaluate(info.ETag, info.ModTime) {
+	case condFailed:
+		return apiError(codePreconditionFailed, "")
+	case condNotModified:
+		h := w.Header()
+		h.Set("ETag", quoteETag(info.ETag))
+		h.Set("Last-Modified", httpTime(info.ModTime))
+		setVersionHeader(h, info.VersionID)
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+
+	rng := byteRange{start: 0, length: info.Size}
+	status := http.StatusOK
+	if partNumber > 0 {
+		switch {
+		case info.PartCount == 0 && partNumber == 1, info.PartCount == 1 && partNumber == 1:
+			// The whole object is its only part.
+		case partNumber > max(info.PartCount, 1):
+			return apiError(codeInvalidPartNumber, "")
+		default:
+			// Serving one part of a multipart object needs the part sizes, which
+			// objects.ObjectInfo does not carry yet.
+			return apiError(codeNotImplemented, "Reading one part of a multipart object (partNumber) is not implemented yet; use a Range.")
+		}
+	} else if hdr := rq.r.Header.Get("Range"); hdr != "" {
+		r, res := parseRange(hdr, info.Size)
+		switch res {
+		case rangeUnsatisfiable:
+			return withHeaders(apiError(codeInvalidRange, ""), "Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
+		case rangePartial:
+			rng, status = r, http.StatusPartialContent
+		}
+	}
+
+	h := w.Header()
+	setObjectHeaders(h, info)
+	if status == http.StatusPartialContent {
+		h.Set("Content-Range", rng.contentRange(info.Size))
+	} else if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		setChecksumHeaders(h, info)
+	}
+	for k, v := range overrides {
+		h.Set(k, v)
+	}
+	h.Set("Content-Length", strconv.FormatInt(rng.length, 10))
+	w.WriteHeader(status)
+	if obj == nil || rng.length == 0 {
+		return nil
+	}
+	return obj.WriteRange(rq.r.Context(), w, rng.start, rng.length)
+}
+
+// setObjectHeaders sets the headers GET and HEAD share: validators, stored
+// metadata, tag and part counts, version id.
+func setObjectHeaders(h http.Header, info objects.ObjectInfo) {
+	h.Set("Last-Modified", httpTime(info.ModTime))
+	h.Set("ETag", quoteETag(info.ETag))
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Content-Type", "binary/octet-stream")
+	for k, v := range info.Meta {
+		if k = http.CanonicalHeaderKey(k); isStoredHeader(k) {
+			h.Set(k, v)
+		}
+	}
+	if n := countTags(info.Tags); n > 0 {
+		h.Set("X-Amz-Tagging-Count", strconv.Itoa(n))
+	}
+	if info.PartCount > 0 {
+		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(info.PartCount))
+	}
+	setVersionHeader(h, info.VersionID)
+}
+
+// setChecksumHeaders returns the stored checksums (x-amz-checksum-mode: ENABLED).
+func setChecksumHeaders(h http.Header, info objects.ObjectInfo) {
+	n := 0
+	for _, alg := range checksumAlgorithms() {
+		if v := info.Checksums[alg]; v != "" {
+			h.Set(checksumHeader(alg), v)
+			n++
+		}
+	}
+	if n > 0 && info.ChecksumType != "" {
+		h.Set("X-Amz-Checksum-Type", info.ChecksumType)
+	}
+}
+
+// deleteMarkerError turns objects.ErrDeleteMarker into S3's answer: 404 NoSuchKey
+// with x-amz-delete-marker when the latest version is a delete marker, 405
+// MethodNotAllowed when the request named the marker's version. info is whatever
+// the object layer returned with the error (its VersionID is used when set).
+func deleteMarkerError(err error, versionID string, info objects.ObjectInfo) error {
+	if !errors.Is(err, objects.ErrDeleteMarker) {
+		return err
+	}
+	kv := []string{"X-Amz-Delete-Marker", "true"}
+	if v := info.VersionID; v != "" && info.DeleteMarker {
+		kv = append(kv, "X-Amz-Version-Id", v)
+	} else if versionID != "" {
+		kv = append(kv, "X-Amz-Version-Id", versionID)
+	}
+	if !info.ModTime.IsZero() {
+		kv = append(kv, "Last-Modified", httpTime(info.ModTime))
+	}
+	if versionID != "" {
+		return withHeaders(apiError(codeMethodNotAllowed, ""), kv...)
+	}
+	return withHeaders(err, kv...)
+}
+
+// responseOverrides reads the response-* query parameters of a GET, which S3
+// honours only on authenticated requests.
+func responseOverrides(rq *request) (map[string]string, error) {
+	var out map[string]string
+	for _, p := range [...]struct{ param, header string }{
+		{"response-content-type", "Content-Type"},
+		{"response-content-language", "Content-Language"},
+		{"response-expires", "Expires"},
+		{"response-cache-control", "Cache-Control"},
+		{"response-content-disposition", "Content-Disposition"},
+		{"response-content-encoding", "Content-Encoding"},
+	} {
+		v := rq.query.Get(p.param)
+		if v == "" {
+			continue
+		}
+		if rq.anonymous() {
+			return nil, apiError(codeInvalidRequest, "Request specific response headers cannot be used for anonymous GET requests.")
+		}
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[p.header] = v
+	}
+	return out, nil
+}

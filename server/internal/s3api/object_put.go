@@ -1,0 +1,104 @@
+package s3api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cairn-io/cairn/server/internal/objects"
+)
+
+// PutObject.
+
+// putObject streams the body to the object layer. The body is sigv4's decoded
+// payload, wrapped in a checksum reader when the request carries a checksum; the
+// object layer checks Content-MD5 and the declared size.
+func (s *server) putObject(w http.ResponseWriter, rq *request) error {
+	h := rq.r.Header
+	if err := rejectUnsupportedHeaders(h); err != nil {
+		return err
+	}
+	size, err := uploadSize(rq)
+	if err != nil {
+		return err
+	}
+	md5sum, err := contentMD5(h)
+	if err != nil {
+		return err
+	}
+	meta, err := objectMeta(h)
+	if err != nil {
+		return err
+	}
+	tags, err := parseTagHeader(h.Get("X-Amz-Tagging"))
+	if err != nil {
+		return err
+	}
+	cond, err := writeConditions(h)
+	if err != nil {
+		return err
+	}
+	body, sum, err := checksumBody(rq, rq.body)
+	if err != nil {
+		return err
+	}
+	info, err := s.objects.PutObject(rq.r.Context(), rq.bucket, rq.key, body, objects.PutOptions{
+		Size:       size,
+		Meta:       meta,
+		Tags:       tags,
+		ContentMD5: md5sum,
+		Checksum:   sum,
+		Conditions: cond,
+	})
+	if err != nil {
+		return err
+	}
+	out := w.Header()
+	out.Set("ETag", quoteETag(info.ETag))
+	setVersionHeader(out, info.VersionID)
+	if sum != nil && sum.Value != "" {
+		out.Set(checksumHeader(sum.Algorithm), sum.Value)
+		out.Set("X-Amz-Checksum-Type", checksumFullObject)
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeConditions reads If-None-Match / If-Match of a conditional write. S3 only
+// supports If-None-Match: * on writes.
+func writeConditions(h http.Header) (objects.Conditions, error) {
+	var c objects.Conditions
+	if v := strings.TrimSpace(h.Get("If-None-Match")); v != "" {
+		if v != "*" {
+			return c, apiError(codeNotImplemented, "If-None-Match only supports \"*\" on writes.")
+		}
+		c.IfNoneMatch = "*"
+	}
+	if v := strings.TrimSpace(h.Get("If-Match")); v != "" {
+		c.IfMatch = trimETag(v)
+	}
+	return c, nil
+}
+
+// rejectUnsupportedHeaders refuses writes that ask for features Cairn does not
+// have yet, rather than silently storing the object without them: server-side
+// encryption (plaintext at rest when the client asked for ciphertext) and object
+// lock retention.
+func rejectUnsupportedHeaders(h http.Header) error {
+	for name := range h {
+		switch {
+		case strings.HasPrefix(name, "X-Amz-Server-Side-Encryption"):
+			return apiError(codeNotImplemented, "Server-side encryption is not implemented.")
+		case strings.HasPrefix(name, "X-Amz-Object-Lock-"):
+			return apiError(codeNotImplemented, "Object lock retention and legal hold are not implemented.")
+		}
+	}
+	return nil
+}
+
+// setVersionHeader sets x-amz-version-id unless the bucket was never versioned
+// (the object layer then reports an empty version id).
+func setVersionHeader(h http.Header, versionID string) {
+	if versionID != "" {
+		h.Set("X-Amz-Version-Id", versionID)
+	}
+}
