@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -85,6 +87,10 @@ func runServer(args []string) error {
 	}
 	fmt.Printf("  drives:      %d, %s\n", len(drives), lay)
 	fmt.Printf("  try:         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> aws --endpoint-url http://%s s3 ls\n", user, ln.Addr())
+	if a := os.Getenv("CAIRN_PPROF_ADDR"); a != "" {
+		// Profiling for benchmarks, on its own listener (never on the S3 port).
+		go func() { log.Warn("pprof", "err", http.ListenAndServe(a, pprofMux())) }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -138,4 +144,13 @@ func envInt(k string, def int) int {
 		return v
 	}
 	return def
+}
+
+func pprofMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }

@@ -76,6 +76,11 @@ func TestAlgorithm(t *testing.T) {
 		if !bytes.Equal(h.Sum(nil), framed[:alg.Size()]) {
 			t.Errorf("%v: New() sum %x != frame hash %x", alg, h.Sum(nil), framed[:alg.Size()])
 		}
+		h.Reset()
+		h.Write(data)
+		if !bytes.Equal(h.Sum(nil), framed[:alg.Size()]) || h.BlockSize() <= 0 {
+			t.Errorf("%v: sum after Reset differs", alg)
+		}
 	}
 	for _, bad := range []bitrot.Algorithm{0, 4, 255} {
 		if bad.Valid() {

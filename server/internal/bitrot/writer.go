@@ -12,7 +12,7 @@ var ErrClosed = errors.New("bitrot: write after close")
 // NewWriter returns a WriteCloser that frames everything written to it into w
 // as hash(block) || block, with alg as the hash and blocks of blockSize bytes.
 //
-// The writer buffers at most one block. Each full block is emitted as soon as
+// The writer buffers at most one block, sized by the first Write. Each full block is emitted as soon as
 // it is complete, with exactly one Write call on w carrying the whole frame
 // (hash and block together), so a caller that writes blockSize bytes per call
 // gets one frame per call. Close emits the last, partial frame if one is
@@ -34,7 +34,7 @@ func NewWriter(w io.Writer, alg Algorithm, blockSize int) io.WriteCloser {
 		return bw
 	}
 	bw.hs = alg.Size()
-	bw.frame = make([]byte, bw.hs, bw.hs+blockSize)
+	bw.limit = bw.hs + blockSize
 	return bw
 }
 
@@ -42,7 +42,8 @@ type writer struct {
 	w      io.Writer
 	alg    Algorithm
 	hs     int
-	frame  []byte // hash placeholder followed by the buffered block bytes
+	limit  int    // hs + blockSize: the size of a full frame
+	frame  []byte // hash placeholder followed by the buffered block bytes; allocated on first Write
 	err    error  // sticky error from w or from the parameters
 	closed bool
 }
@@ -56,12 +57,16 @@ func (bw *writer) Write(p []byte) (int, error) {
 	if bw.closed {
 		return 0, ErrClosed
 	}
+	if bw.frame == nil && len(p) > 0 {
+		// Size the buffer by the first write: small objects never pay for a full block.
+		bw.frame = make([]byte, bw.hs, min(bw.limit, bw.hs+len(p)))
+	}
 	n := 0
 	for len(p) > 0 {
-		c := min(len(p), cap(bw.frame)-len(bw.frame))
+		c := min(len(p), bw.limit-len(bw.frame))
 		bw.frame = append(bw.frame, p[:c]...)
 		p = p[c:]
-		if len(bw.frame) < cap(bw.frame) {
+		if len(bw.frame) < bw.limit {
 			n += c
 			break
 		}

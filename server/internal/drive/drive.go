@@ -29,13 +29,13 @@ import (
 
 // Errors. Callers test with errors.Is.
 var (
-	ErrNotFound    = errors.New("drive: not found")
-	ErrExists      = errors.New("drive: already exists")
-	ErrNotEmpty    = errors.New("drive: directory not empty")
-	ErrBadPath     = errors.New("drive: invalid path")
-	ErrOffline     = errors.New("drive: offline")
-	ErrDiskFull    = errors.New("drive: no space left")
-	ErrFaulty      = errors.New("drive: faulty")
+	ErrNotFound = errors.New("drive: not found")
+	ErrExists   = errors.New("drive: already exists")
+	ErrNotEmpty = errors.New("drive: directory not empty")
+	ErrBadPath  = errors.New("drive: invalid path")
+	ErrOffline  = errors.New("drive: offline")
+	ErrDiskFull = errors.New("drive: no space left")
+	ErrFaulty   = errors.New("drive: faulty")
 )
 
 // Drive is one drive of an erasure set. Implementations are safe for concurrent use.

@@ -161,11 +161,10 @@ func (d *Local) WriteFile(ctx context.Context, p string, data []byte) error {
 	if err := check(p); err != nil {
 		return err
 	}
-	if err := d.mkdirAll(path.Dir(p)); err != nil {
-		return d.fail("mkdir", p, err)
-	}
-	tmp := p + ".tmp" + strconv.FormatUint(d.tmpSeq.Add(1), 36)
-	f, err := d.openat(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644)
+	// The temp file lives in the drive's temp area (emptied at start), so a crash
+	// never leaves stray files beside the data.
+	tmp := tmpDir + "/w" + strconv.FormatUint(d.tmpSeq.Add(1), 36)
+	f, err := d.create(tmp)
 	if err != nil {
 		return d.fail("write", p, err)
 	}
@@ -174,7 +173,7 @@ func (d *Local) WriteFile(ctx context.Context, p string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = unix.Renameat(d.fd, tmp, d.fd, p)
+		err = d.rename(tmp, p)
 	}
 	if err != nil {
 		unix.Unlinkat(d.fd, tmp, 0)
@@ -183,14 +182,40 @@ func (d *Local) WriteFile(ctx context.Context, p string, data []byte) error {
 	return nil
 }
 
+// tmpDir is the drive's temp area; see the package doc.
+const tmpDir = ".cairn/tmp"
+
+// create makes a new file, creating missing parent directories only when needed
+// (directory operations are expensive: the common case is one openat).
+func (d *Local) create(p string) (*os.File, error) {
+	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL
+	f, err := d.openat(p, flags, 0o644)
+	if errors.Is(err, unix.ENOENT) {
+		if err := d.mkdirAll(path.Dir(p)); err != nil {
+			return nil, err
+		}
+		f, err = d.openat(p, flags, 0o644)
+	}
+	return f, err
+}
+
+// rename renames, creating dst's parent directories only when needed.
+func (d *Local) rename(src, dst string) error {
+	err := unix.Renameat(d.fd, src, d.fd, dst)
+	if errors.Is(err, unix.ENOENT) {
+		if merr := d.mkdirAll(path.Dir(dst)); merr != nil {
+			return merr
+		}
+		err = unix.Renameat(d.fd, src, d.fd, dst)
+	}
+	return err
+}
+
 func (d *Local) Create(ctx context.Context, p string) (io.WriteCloser, error) {
 	if err := check(p); err != nil {
 		return nil, err
 	}
-	if err := d.mkdirAll(path.Dir(p)); err != nil {
-		return nil, d.fail("mkdir", p, err)
-	}
-	f, err := d.openat(p, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644)
+	f, err := d.create(p)
 	if err != nil {
 		return nil, d.fail("create", p, err)
 	}
@@ -252,10 +277,7 @@ func (d *Local) Rename(ctx context.Context, src, dst string) error {
 	if err := check(dst); err != nil {
 		return err
 	}
-	if err := d.mkdirAll(path.Dir(dst)); err != nil {
-		return d.fail("mkdir", dst, err)
-	}
-	if err := unix.Renameat(d.fd, src, d.fd, dst); err != nil {
+	if err := d.rename(src, dst); err != nil {
 		return d.fail("rename", src+" → "+dst, err)
 	}
 	return nil

@@ -45,7 +45,9 @@ func (e *Erasure) Encode(ctx context.Context, src io.Reader, writers []io.Writer
 // wraps each *ShardError. An error reading src (other than io.EOF) or the
 // end of ctx stops Encode with that error. On any error the shards written
 // so far are incomplete and the caller must discard them; Encode never closes
-// writers.
+// writers. A writer that buffers (a bitrot writer holds the last, partial
+// frame) may still fail when the caller closes it; the caller checks those
+// Close errors and counts such shards as failed before committing.
 //
 // The shard blocks of one block are written concurrently, one goroutine per
 // writer, and Encode waits for all of them before reading the next block, so

@@ -748,3 +748,27 @@ func TestShardErrorMessage(t *testing.T) {
 		t.Fatal("ShardError does not unwrap")
 	}
 }
+
+// TestDecodeShortRawShard uses an opener without bitrot whose shard ends
+// early: the clean io.EOF must count as a failed shard, not as data.
+func TestDecodeShortRawShard(t *testing.T) {
+	e := mustNew(t, 2, 1, 100)
+	data := randBytes(17, 300)
+	s := encodeStore(t, e, data)
+	open := func(shard int, block int64) (io.ReadCloser, error) {
+		if shard == 1 && block == 0 {
+			// 2 of 3 shard blocks, then a clean EOF.
+			raw := unframe(t, e, s.files[1], s.size)
+			return io.NopCloser(bytes.NewReader(raw[:100])), nil
+		}
+		return s.open(shard, block)
+	}
+	var out bytes.Buffer
+	res, err := e.Decode(context.Background(), &out, open, s.size, 0, s.size)
+	if err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("%v", err)
+	}
+	if !slices.Equal(res.Failed, []int{1}) || !errors.Is(res.Errs[0], io.ErrUnexpectedEOF) {
+		t.Fatalf("result %+v", res)
+	}
+}

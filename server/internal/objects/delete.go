@@ -28,8 +28,8 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 		return DeleteResult{}, err
 	}
 	defer unlock()
-	objDir := objectDir(bucket, key)
-	metas := s.readMetas(ctx, objDir)
+	stem := objectStem(bucket, key)
+	metas := s.readMetas(ctx, stem)
 	cur, err := s.resolve(metas)
 	if err != nil {
 		return DeleteResult{}, asWriteQuorum(err)
@@ -48,12 +48,12 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 			return DeleteResult{VersionID: opts.VersionID}, nil // S3: deleting a missing version succeeds
 		}
 		res = DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.Kind == meta.KindDeleteMarker}
-		apply = func(i int, f *meta.File) []string { return garbageOf(objDir, f.Remove(id)) }
+		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Remove(id)) }
 	case cfg.Versioning == VersioningUnset:
 		if cur.Find(meta.VersionID{}) == nil {
 			return DeleteResult{}, nil
 		}
-		apply = func(i int, f *meta.File) []string { return garbageOf(objDir, f.Remove(meta.VersionID{})) }
+		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Remove(meta.VersionID{})) }
 	default:
 		dm := meta.Version{Kind: meta.KindDeleteMarker, ModTime: l.now().UTC()}
 		if latest := cur.Latest(); latest != nil && !dm.ModTime.After(latest.ModTime) {
@@ -63,9 +63,9 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 			dm.ID = newID()
 		}
 		res = DeleteResult{VersionID: versionInfo(bucket, key, &dm, true, cfg.Versioning).VersionID, DeleteMarker: true}
-		apply = func(i int, f *meta.File) []string { return garbageOf(objDir, f.Add(dm)) }
+		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Add(dm)) }
 	}
-	if err := s.run(ctx, commit{objDir: objDir, metas: metas, apply: apply}); err != nil {
+	if err := s.run(ctx, commit{stem: stem, metas: metas, apply: apply}); err != nil {
 		return DeleteResult{}, err
 	}
 	return res, nil
@@ -90,8 +90,8 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 		return ObjectInfo{}, err
 	}
 	defer unlock()
-	objDir := objectDir(bucket, key)
-	metas := s.readMetas(ctx, objDir)
+	stem := objectStem(bucket, key)
+	metas := s.readMetas(ctx, stem)
 	cur, err := s.resolve(metas)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -104,7 +104,7 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 		return ObjectInfo{}, err
 	}
 	k := keyOf(v)
-	err = s.run(ctx, commit{objDir: objDir, metas: metas, apply: func(i int, f *meta.File) []string {
+	err = s.run(ctx, commit{stem: stem, metas: metas, apply: func(i int, f *meta.File) []string {
 		for j := range f.Versions {
 			if keyOf(&f.Versions[j]) == k {
 				f.Versions[j].Tags = tags

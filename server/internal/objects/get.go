@@ -46,8 +46,8 @@ func (l *Layer) open(ctx context.Context, bucket, key string, opts GetOptions, l
 			return nil, err
 		}
 	}
-	objDir := objectDir(bucket, key)
-	metas := s.readMetas(ctx, objDir)
+	stem := objectStem(bucket, key)
+	metas := s.readMetas(ctx, stem)
 	cur, err := s.resolve(metas)
 	if err != nil {
 		unlock()
@@ -63,7 +63,7 @@ func (l *Layer) open(ctx context.Context, bucket, key string, opts GetOptions, l
 		return nil, err
 	}
 	o := &object{
-		s: s, objDir: objDir, metas: metas, v: *v, unlock: unlock,
+		s: s, stem: stem, metas: metas, v: *v, unlock: unlock,
 		info: versionInfo(bucket, key, v, v == cur.Latest(), cfg.Versioning),
 	}
 	if !lock {
@@ -90,7 +90,7 @@ func selectVersion(cur *meta.File, id meta.VersionID, byID bool) (*meta.Version,
 
 type object struct {
 	s      *set
-	objDir string
+	stem   string
 	metas  []driveMeta
 	v      meta.Version
 	info   ObjectInfo
@@ -137,7 +137,7 @@ func (o *object) WriteRange(ctx context.Context, w io.Writer, offset, length int
 		o.s.l.stats.reconstructed.Add(int64(len(res.Failed)))
 		o.s.l.stats.corrupt.Add(int64(len(res.Corrupt)))
 		if len(res.Failed) > 0 {
-			o.s.l.log.Warn("read reconstructed shards", "object", o.objDir, "failed", res.Failed, "corrupt", res.Corrupt)
+			o.s.l.log.Warn("read reconstructed shards", "object", o.stem, "failed", res.Failed, "corrupt", res.Corrupt)
 		}
 		if err != nil {
 			if errors.Is(err, erasure.ErrReadQuorum) {
@@ -167,7 +167,7 @@ func (o *object) opener(ec *erasure.Erasure, shardDrive []int, shardVer []*meta.
 			}
 			return io.NopCloser(bitrot.NewReader(bytes.NewReader(dv.Inline[off:]), alg, sbs, remaining)), nil
 		}
-		path := dataDirPath(o.objDir, o.v.DataDir) + "/part." + itoa(p.Number)
+		path := dataDirPath(o.stem, o.v.DataDir) + "/part." + itoa(p.Number)
 		rc, err := o.s.drives[d].Open(context.Background(), path, off, bitrot.FramedSize(alg, remaining, sbs))
 		if err != nil {
 			return nil, err

@@ -15,10 +15,11 @@ import (
 // the drives of a set into one stream whose entries carry every drive's metadata
 // (resolved with the same quorum rule as reads), and the sets into one sorted stream.
 //
-// Key order falls out of the directory tree: inside a directory, the object named by
-// segment s sorts at s and its children at s+"/"; sorting those candidates per
-// directory and descending in place yields keys in byte order, because a subtree's
-// keys all share the prefix s+"/" and no sibling falls inside that range.
+// Key order falls out of the directory tree: inside a directory, the object whose
+// last segment is s (file s%m) sorts at s and the subtree s/ at s+"/"; sorting those
+// candidates per directory and descending in place yields keys in byte order,
+// because a subtree's keys all share the prefix s+"/" and no sibling falls inside
+// that range.
 
 // ListObjects lists the latest versions (delete markers hidden).
 func (l *Layer) ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error) {
@@ -208,7 +209,7 @@ type dirFrame struct {
 
 type cand struct {
 	key  string // object key, or subtree prefix ending in "/"
-	path string // drive path of the object directory
+	path string // drive path of the metadata file, or of the subtree's directory
 	obj  bool
 }
 
@@ -217,7 +218,7 @@ func newDriveWalker(ctx context.Context, d drive.Drive, bucket, prefix, from str
 	dirKey := prefix[:strings.LastIndex(prefix, "/")+1]
 	dirPath := bucket
 	if dirKey != "" {
-		dirPath = objectDir(bucket, strings.TrimSuffix(dirKey, "/"))
+		dirPath = objectStem(bucket, strings.TrimSuffix(dirKey, "/"))
 	}
 	w.push(dirPath, dirKey, prefix[len(dirKey):])
 	return w
@@ -243,19 +244,20 @@ func (w *driveWalker) push(dir, keyPrefix, segPrefix string) {
 	}
 	f := &dirFrame{path: dir}
 	for _, n := range names {
-		name, isDir := strings.CutSuffix(n, "/")
-		if !isDir {
+		if name, isDir := strings.CutSuffix(n, "/"); isDir {
+			if strings.Contains(name, dataDirInfix) {
+				continue // a version's data directory
+			}
+			if seg, ok := unescapeSegment(name); ok && strings.HasPrefix(seg, segPrefix) {
+				f.cands = append(f.cands, cand{key: keyPrefix + seg + "/", path: dir + "/" + name})
+			}
 			continue
 		}
-		if strings.HasPrefix(name, dataDirPrefix) {
-			continue
+		if base, ok := strings.CutSuffix(n, metaSuffix); ok {
+			if seg, ok := unescapeSegment(base); ok && strings.HasPrefix(seg, segPrefix) {
+				f.cands = append(f.cands, cand{key: keyPrefix + seg, path: dir + "/" + n, obj: true})
+			}
 		}
-		seg, ok := unescapeSegment(name)
-		if !ok || !strings.HasPrefix(seg, segPrefix) {
-			continue
-		}
-		p := dir + "/" + name
-		f.cands = append(f.cands, cand{key: keyPrefix + seg, path: p, obj: true}, cand{key: keyPrefix + seg + "/", path: p})
 	}
 	sort.Slice(f.cands, func(i, j int) bool { return f.cands[i].key < f.cands[j].key })
 	w.stack = append(w.stack, f)
@@ -274,12 +276,12 @@ func (w *driveWalker) next() (entry, bool) {
 			if c.key < w.after || (c.key == w.after && !w.inclusive) {
 				continue
 			}
-			raw, err := w.d.ReadFile(w.ctx, c.path+"/"+metaFile)
+			raw, err := w.d.ReadFile(w.ctx, c.path)
 			if err != nil {
 				if errors.Is(err, drive.ErrOffline) {
 					w.e = err
 				}
-				continue // a directory on the way to deeper keys, or a stray
+				continue // removed since the directory was listed
 			}
 			mf, err := meta.Unmarshal(raw)
 			if err != nil {

@@ -299,8 +299,8 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		return ObjectInfo{}, err
 	}
 	defer unlock()
-	objDir := objectDir(bucket, key)
-	metas := s.readMetas(ctx, objDir)
+	stem := objectStem(bucket, key)
+	metas := s.readMetas(ctx, stem)
 	cur, err := s.resolve(metas)
 	if err != nil {
 		return ObjectInfo{}, asWriteQuorum(err)
@@ -316,11 +316,11 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		v.ModTime = latest.ModTime.Add(1)
 	}
 	n := len(s.drives)
-	dataDir := dataDirPath(objDir, v.DataDir)
+	dataDir := dataDirPath(stem, v.DataDir)
 	leftovers := make([][]string, n)
 	var mu sync.Mutex
 	err = s.run(ctx, commit{
-		objDir: objDir, metas: metas,
+		stem: stem, metas: metas,
 		prepare: func(ctx context.Context, i int) error {
 			names, err := s.drives[i].List(ctx, dir)
 			if err != nil {
@@ -341,7 +341,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		apply: func(i int, f *meta.File) []string {
 			dv := v
 			dv.Erasure.Index = (i - um.Rotation + n) % n
-			return append(garbageOf(objDir, f.Add(dv)), leftovers[i]...)
+			return append(garbageOf(stem, f.Add(dv)), leftovers[i]...)
 		},
 	})
 	if err != nil {

@@ -16,13 +16,18 @@ import (
 //	".." → "%2E%2E"
 //	"%"  → "%25", NUL → "%00" (anywhere in a segment)
 //
-// Names inside an object directory that start with "%" followed by a letter other
-// than a hex digit are reserved for the store: metaFile and data directories.
+// An object's stem is its escaped path inside the bucket directory, "bucket/a/b" for
+// key "a/b". The object's metadata file is the stem plus metaSuffix ("bucket/a/b%m",
+// a file in directory "bucket/a"); each data directory is the stem plus
+// dataDirInfix and 32 hex digits. Keys under "a/b/" live in directory "bucket/a/b".
+// No escaped segment contains "%m" or "%v" ('%' is always followed by two hex digits
+// or stands alone), so these names never collide with a key's. Small objects thus
+// cost one file per drive: no directory per object.
 const (
-	metaFile      = "%meta"
-	dataDirPrefix = "%v"
+	metaSuffix    = "%m"
+	dataDirInfix  = "%v"
 	maxKeyLen     = 1024
-	maxSegmentLen = 255
+	maxSegmentLen = 255 - len(dataDirInfix) - 32 // room for the data directory name
 )
 
 func escapeSegment(seg string) string {
@@ -90,7 +95,7 @@ func unescapeSegment(name string) (string, bool) {
 }
 
 // objectDir is the drive path of key's directory inside bucket.
-func objectDir(bucket, key string) string {
+func objectStem(bucket, key string) string {
 	segs := strings.Split(key, "/")
 	var b strings.Builder
 	b.Grow(len(bucket) + len(key) + 8)

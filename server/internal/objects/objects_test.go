@@ -569,7 +569,7 @@ func TestMultipart(t *testing.T) {
 			return nil
 		})
 		sort.Strings(files)
-		if strings.Join(files, ",") != "%meta,part.1,part.2,part.3" {
+		if strings.Join(files, ",") != "big%m,part.1,part.2,part.3" {
 			t.Fatalf("%s holds %v", r, files)
 		}
 	}

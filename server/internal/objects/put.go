@@ -232,8 +232,8 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 		return ObjectInfo{}, err
 	}
 	defer unlock()
-	objDir := objectDir(bucket, key)
-	metas := s.readMetas(ctx, objDir)
+	stem := objectStem(bucket, key)
+	metas := s.readMetas(ctx, stem)
 	cur, err := s.resolve(metas)
 	if err != nil {
 		return ObjectInfo{}, asWriteQuorum(err)
@@ -261,18 +261,18 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 		skip[i] = !st.ok[i]
 	}
 	err = s.run(ctx, commit{
-		objDir: objDir,
-		metas:  metas,
-		skip:   skip,
+		stem:  stem,
+		metas: metas,
+		skip:  skip,
 		prepare: func(ctx context.Context, i int) error {
 			if st.inline != nil {
 				return nil
 			}
-			return s.drives[i].Rename(ctx, st.tmpDir, dataDirPath(objDir, dataDir))
+			return s.drives[i].Rename(ctx, st.tmpDir, dataDirPath(stem, dataDir))
 		},
 		undo: func(ctx context.Context, i int) {
 			if st.inline == nil {
-				s.drives[i].Delete(ctx, dataDirPath(objDir, dataDir), true)
+				s.drives[i].Delete(ctx, dataDirPath(stem, dataDir), true)
 			}
 		},
 		apply: func(i int, f *meta.File) []string {
@@ -281,7 +281,7 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 			if st.inline != nil {
 				dv.Inline = st.inline[st.shardOf[i]]
 			}
-			return garbageOf(objDir, f.Add(dv))
+			return garbageOf(stem, f.Add(dv))
 		},
 	})
 	if err != nil {
@@ -291,11 +291,11 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 }
 
 // garbageOf lists the data directory of a replaced version.
-func garbageOf(objDir string, old *meta.Version) []string {
+func garbageOf(stem string, old *meta.Version) []string {
 	if old == nil || old.DataDir == ([16]byte{}) {
 		return nil
 	}
-	return []string{dataDirPath(objDir, old.DataDir)}
+	return []string{dataDirPath(stem, old.DataDir)}
 }
 
 func checkConditions(cur *meta.File, cond Conditions) error {

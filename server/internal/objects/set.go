@@ -2,9 +2,9 @@ package objects
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"path"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/erasure"
@@ -46,10 +46,10 @@ type driveMeta struct {
 // responded reports whether the drive answered (with a file or a definite "absent").
 func (m *driveMeta) responded() bool { return m.err == nil || errors.Is(m.err, drive.ErrNotFound) }
 
-func (s *set) readMetas(ctx context.Context, objDir string) []driveMeta {
+func (s *set) readMetas(ctx context.Context, stem string) []driveMeta {
 	metas := make([]driveMeta, len(s.drives))
 	parallel(len(s.drives), func(i int) {
-		raw, err := s.drives[i].ReadFile(ctx, objDir+"/"+metaFile)
+		raw, err := s.drives[i].ReadFile(ctx, stem+metaSuffix)
 		if err != nil {
 			metas[i].err = err
 			return
@@ -165,8 +165,8 @@ func (s *set) holders(metas []driveMeta, v *meta.Version) (shardDrive []int, sha
 
 // commit is one metadata update, applied to every drive's own file.
 type commit struct {
-	objDir string
-	metas  []driveMeta
+	stem  string
+	metas []driveMeta
 	// skip[i]: drive i is not written (it failed an earlier step of the operation).
 	skip []bool
 	// prepare runs on drive i before its metadata is written (e.g. move the data
@@ -207,12 +207,7 @@ func (s *set) run(ctx context.Context, c commit) error {
 			f, _ = meta.Unmarshal(m.raw)
 		}
 		garbage[i] = c.apply(i, f)
-		var err error
-		if len(f.Versions) == 0 {
-			err = s.drives[i].Delete(ctx, c.objDir+"/"+metaFile, false)
-		} else {
-			err = s.drives[i].WriteFile(ctx, c.objDir+"/"+metaFile, f.Marshal())
-		}
+		err := s.writeMeta(ctx, i, c.stem+metaSuffix, f, m.raw == nil && m.err != nil)
 		if err == nil {
 			err = s.drives[i].Sync(ctx)
 		}
@@ -250,6 +245,39 @@ func (s *set) run(ctx context.Context, c commit) error {
 
 var errSkipped = errors.New("objects: drive skipped")
 
+// writeMeta stores f as drive i's metadata file (removing it when f is empty). A
+// file that does not exist yet is created in place, one file operation instead of
+// temp file + rename: a crash can tear it, but the checksum makes a torn file count
+// as absent, which is what it was.
+func (s *set) writeMeta(ctx context.Context, i int, p string, f *meta.File, absent bool) error {
+	d := s.drives[i]
+	if len(f.Versions) == 0 {
+		return d.Delete(ctx, p, false)
+	}
+	data := f.Marshal()
+	if absent && s.createFile(ctx, d, p, data) == nil {
+		return nil
+	}
+	return d.WriteFile(ctx, p, data)
+}
+
+// createFile writes a new file (nil error), or fails without having changed an
+// existing one.
+func (s *set) createFile(ctx context.Context, d drive.Drive, p string, data []byte) error {
+	w, err := d.Create(ctx, p)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		d.Delete(ctx, p, false)
+	}
+	return err
+}
+
 func (s *set) rollback(ctx context.Context, c commit, done []bool) {
 	parallel(len(s.drives), func(i int) {
 		if !done[i] {
@@ -257,9 +285,9 @@ func (s *set) rollback(ctx context.Context, c commit, done []bool) {
 		}
 		var err error
 		if c.metas[i].raw != nil {
-			err = s.drives[i].WriteFile(ctx, c.objDir+"/"+metaFile, c.metas[i].raw)
+			err = s.drives[i].WriteFile(ctx, c.stem+metaSuffix, c.metas[i].raw)
 		} else {
-			err = s.drives[i].Delete(ctx, c.objDir+"/"+metaFile, false)
+			err = s.drives[i].Delete(ctx, c.stem+metaSuffix, false)
 		}
 		if c.undo != nil {
 			c.undo(ctx, i)
@@ -268,13 +296,13 @@ func (s *set) rollback(ctx context.Context, c commit, done []bool) {
 			err = s.drives[i].Sync(ctx)
 		}
 		if err != nil {
-			s.l.log.Warn("rollback", "drive", s.drives[i].String(), "dir", c.objDir, "err", err)
+			s.l.log.Warn("rollback", "drive", s.drives[i].String(), "dir", c.stem, "err", err)
 		}
 	})
 }
 
-func dataDirPath(objDir string, id [16]byte) string {
-	return path.Join(objDir, dataDirPrefix+fmt.Sprintf("%x", id[:]))
+func dataDirPath(stem string, id [16]byte) string {
+	return stem + dataDirInfix + hex.EncodeToString(id[:])
 }
 
 // asWriteQuorum reports a failed metadata read during a write as a write failure.

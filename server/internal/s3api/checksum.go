@@ -15,6 +15,7 @@ import (
 	"github.com/minio/crc64nvme"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
+	"github.com/cairn-io/cairn/server/internal/sigv4"
 )
 
 // Checksum algorithms, by their S3 API names.
@@ -70,8 +71,11 @@ func checksumSize(alg string) int {
 	return 0
 }
 
-// checksumHeader is the header carrying alg's value, e.g. x-amz-checksum-crc32.
-func checksumHeader(alg string) string { return "X-Amz-Checksum-" + strings.ToLower(alg) }
+// checksumHeader is the header carrying alg's value, in canonical form
+// (X-Amz-Checksum-Crc32 for x-amz-checksum-crc32).
+func checksumHeader(alg string) string {
+	return http.CanonicalHeaderKey("x-amz-checksum-" + strings.ToLower(alg))
+}
 
 // parseAlgorithm maps a header value such as "crc32c" to its API name.
 func parseAlgorithm(v string) (string, error) {
@@ -147,8 +151,15 @@ func parseChecksumSpec(h http.Header) (checksumSpec, error) {
 // the checksum the reader fills before it returns io.EOF (nil when none).
 func checksumBody(rq *request, body io.Reader) (io.Reader, *objects.Checksum, error) {
 	spec, err := parseChecksumSpec(rq.r.Header)
-	if err != nil || spec.alg == "" {
-		return body, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if !spec.trailer && rq.r.Header.Get("X-Amz-Content-Sha256") == sigv4.StreamingUnsignedPayloadTrailer {
+		// Nothing signs such a payload; only the checksum trailer protects it.
+		return nil, nil, apiError(codeInvalidRequest, "STREAMING-UNSIGNED-PAYLOAD-TRAILER requires a checksum trailer declared in x-amz-trailer.")
+	}
+	if spec.alg == "" {
+		return body, nil, nil
 	}
 	out := &objects.Checksum{Algorithm: spec.alg}
 	var want func() (string, error)
@@ -169,6 +180,7 @@ func trailerChecksum(rq *request, alg string) func() (string, error) {
 		if rq.auth == nil || rq.auth.Trailer == nil {
 			return "", apiError(codeMalformedTrailer, "")
 		}
+		// sigv4 has already checked that the declared trailers arrived.
 		v := rq.auth.Trailer().Get(checksumHeader(alg))
 		if v == "" {
 			return "", apiError(codeMalformedTrailer, "The trailing "+strings.ToLower(checksumHeader(alg))+" was not sent.")

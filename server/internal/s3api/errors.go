@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/sigv4"
@@ -176,8 +177,11 @@ func errorResponse(err error) *APIError {
 		return ae
 	}
 	if code, status, ok := sigv4.S3Code(err); ok {
-		msg, known := knownSigV4Messages(code)
-		if !known {
+		msg := sigv4Message(err)
+		if msg == "" {
+			msg, _ = knownSigV4Messages(code)
+		}
+		if msg == "" {
 			msg = "The request could not be authenticated."
 		}
 		if status == 0 {
@@ -228,6 +232,21 @@ func errorResponse(err error) *APIError {
 		return apiError(codeServiceUnavailable, "The request timed out.")
 	}
 	return apiError(codeInternalError, "")
+}
+
+// sigv4Message is the detail of a sigv4 error: the text after its sentinel
+// ("sigv4: Code: detail"), which sigv4 guarantees holds no secret. "" if none.
+func sigv4Message(err error) string {
+	s := err.Error()
+	i := strings.Index(s, "sigv4: ")
+	if i < 0 {
+		return ""
+	}
+	_, detail, ok := strings.Cut(s[i+len("sigv4: "):], ": ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(detail)
 }
 
 // knownSigV4Messages returns S3's message for authentication error codes, so the
