@@ -226,6 +226,8 @@ func errorResponse(err error) *APIError {
 		return apiError(codeSlowDown, "Resource requested is unwritable, please reduce your request rate.")
 	case errors.Is(err, objects.ErrReadQuorum):
 		return apiError(codeServiceUnavailable, "Resource requested is unreadable, please reduce your request rate.")
+	case errors.Is(err, objects.ErrInvalidVersionID):
+		return apiError(codeInvalidArgument, "Invalid version id specified.")
 	case errors.Is(err, objects.ErrMethodNotAllowed):
 		return apiError(codeMethodNotAllowed, "")
 	case errors.Is(err, context.DeadlineExceeded):

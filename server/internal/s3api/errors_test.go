@@ -42,6 +42,8 @@ func TestErrorResponse(t *testing.T) {
 		{"write quorum", objects.ErrWriteQuorum, "SlowDown", 503},
 		{"read quorum", objects.ErrReadQuorum, "ServiceUnavailable", 503},
 		{"method not allowed", objects.ErrMethodNotAllowed, "MethodNotAllowed", 405},
+		{"invalid version id", objects.ErrInvalidVersionID, "InvalidArgument", 400},
+		{"marker error", &objects.MarkerError{}, "NoSuchKey", 404},
 		{"wrapped object error", fmt.Errorf("objects: put %q: %w", "k", objects.ErrBucketNotFound), "NoSuchBucket", 404},
 
 		// Every sigv4 sentinel, through sigv4.S3Code.

@@ -40,21 +40,17 @@ func (s *server) serveObject(w http.ResponseWriter, rq *request, withBody bool) 
 	}
 
 	opts := objects.GetOptions{VersionID: versionID}
-	var info objects.ObjectInfo
 	if withBody {
 		obj, err := s.objects.OpenObject(ctx, rq.bucket, rq.key, opts)
 		if err != nil {
-			if errors.Is(err, objects.ErrDeleteMarker) {
-				info, _ = s.objects.StatObject(ctx, rq.bucket, rq.key, opts)
-			}
-			return deleteMarkerError(err, versionID, info)
+			return deleteMarkerError(err, versionID)
 		}
 		defer obj.Close()
 		return s.writeObject(w, rq, obj.Info(), obj, partNumber, overrides)
 	}
-	info, err = s.objects.StatObject(ctx, rq.bucket, rq.key, opts)
+	info, err := s.objects.StatObject(ctx, rq.bucket, rq.key, opts)
 	if err != nil {
-		return deleteMarkerError(err, versionID, info)
+		return deleteMarkerError(err, versionID)
 	}
 	return s.writeObject(w, rq, info, nil, partNumber, overrides)
 }
@@ -62,7 +58,7 @@ func (s *server) serveObject(w http.ResponseWriter, rq *request, withBody bool) 
 // writeObject writes the response for info; obj is nil for HEAD.
 func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.ObjectInfo, obj objects.Object, partNumber int, overrides map[string]string) error {
 	if info.DeleteMarker { // the object layer should have said ErrDeleteMarker; be safe
-		return deleteMarkerError(objects.ErrDeleteMarker, rq.query.Get("versionId"), info)
+		return deleteMarkerError(&objects.MarkerError{Info: info}, rq.query.Get("versionId"))
 	}
 	switch readPreconditions(rq.r.Header).evaluate(info.ETag, info.ModTime) {
 	case condFailed:
@@ -154,15 +150,20 @@ func setChecksumHeaders(h http.Header, info objects.ObjectInfo) {
 
 // deleteMarkerError turns objects.ErrDeleteMarker into S3's answer: 404 NoSuchKey
 // with x-amz-delete-marker when the latest version is a delete marker, 405
-// MethodNotAllowed when the request named the marker's version. info is whatever
-// the object layer returned with the error (its VersionID is used when set).
-func deleteMarkerError(err error, versionID string, info objects.ObjectInfo) error {
+// MethodNotAllowed when the request named the marker's version. The marker's
+// version id and time come from the *objects.MarkerError when the layer sent one.
+func deleteMarkerError(err error, versionID string) error {
 	if !errors.Is(err, objects.ErrDeleteMarker) {
 		return err
 	}
+	var info objects.ObjectInfo
+	var me *objects.MarkerError
+	if errors.As(err, &me) {
+		info = me.Info
+	}
 	kv := []string{"X-Amz-Delete-Marker", "true"}
-	if v := info.VersionID; v != "" && info.DeleteMarker {
-		kv = append(kv, "X-Amz-Version-Id", v)
+	if info.VersionID != "" {
+		kv = append(kv, "X-Amz-Version-Id", info.VersionID)
 	} else if versionID != "" {
 		kv = append(kv, "X-Amz-Version-Id", versionID)
 	}

@@ -168,7 +168,7 @@ func (s *server) getObjectTagging(w http.ResponseWriter, rq *request) error {
 	versionID := rq.query.Get("versionId")
 	info, err := s.objects.StatObject(rq.r.Context(), rq.bucket, rq.key, objects.GetOptions{VersionID: versionID})
 	if err != nil {
-		return deleteMarkerError(err, versionID, info)
+		return deleteMarkerError(err, versionID)
 	}
 	tags, err := decodeTags(info.Tags)
 	if err != nil {
@@ -198,7 +198,7 @@ func (s *server) setObjectTags(w http.ResponseWriter, rq *request, tags string, 
 	versionID := rq.query.Get("versionId")
 	info, err := s.objects.PutObjectTags(rq.r.Context(), rq.bucket, rq.key, versionID, tags)
 	if err != nil {
-		return deleteMarkerError(err, versionID, info)
+		return deleteMarkerError(err, versionID)
 	}
 	setVersionHeader(w.Header(), info.VersionID)
 	w.WriteHeader(status)
