@@ -86,6 +86,8 @@ type ObjectInfo struct {
 	ChecksumType string
 	// PartCount is the number of parts for a multipart object, 0 otherwise.
 	PartCount int
+	// Parts lists a multipart object's parts (nil otherwise), for GET ?partNumber.
+	Parts []PartInfo
 }
 
 // Checksum is a checksum supplied with an upload. Value is filled in by the reader
@@ -114,7 +116,11 @@ type PutOptions struct {
 	// ContentMD5 is the expected MD5 of the body (Content-MD5), or nil.
 	ContentMD5 []byte
 	// Checksum, when non-nil, is read after the body returned io.EOF and stored.
+	// For NewMultipartUpload only its Algorithm matters.
 	Checksum *Checksum
+	// ChecksumType is "FULL_OBJECT" or "COMPOSITE" (multipart uploads; "" = the
+	// algorithm's default).
+	ChecksumType string
 	// Conditions for the commit.
 	Conditions Conditions
 	// ModTime overrides the version's modification time (zero = now). Used by copy and tests.
@@ -206,8 +212,20 @@ type UploadInfo struct {
 	UploadID  string
 	Initiated time.Time
 	Meta      map[string]string
-	// ChecksumAlgorithm chosen at CreateMultipartUpload, if any.
+	// ChecksumAlgorithm and ChecksumType chosen at CreateMultipartUpload, if any.
 	ChecksumAlgorithm string
+	ChecksumType      string
+}
+
+// CompleteOptions control CompleteMultipartUpload.
+type CompleteOptions struct {
+	Conditions Conditions
+	// Checksum, when set, is stored as the object's checksum with ChecksumType
+	// (the S3 layer computes FULL_OBJECT values by combining the parts' CRCs).
+	// Without it the layer stores the COMPOSITE checksum when the upload chose an
+	// algorithm that has one.
+	Checksum     *Checksum
+	ChecksumType string
 }
 
 // ListPartsResult is one page of ListParts.

@@ -27,6 +27,10 @@ func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning
 	}
 	if len(v.Parts) > 1 || (len(v.Parts) == 1 && isMultipartETag(v.ETag)) {
 		oi.PartCount = len(v.Parts)
+		oi.Parts = make([]PartInfo, len(v.Parts))
+		for i, p := range v.Parts {
+			oi.Parts[i] = PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, ModTime: v.ModTime, Checksums: p.Checksums}
+		}
 	}
 	return oi
 }

@@ -37,6 +37,7 @@ type uploadMeta struct {
 	Meta              map[string]string `json:"meta,omitempty"`
 	Tags              string            `json:"tags,omitempty"`
 	ChecksumAlgorithm string            `json:"checksumAlgorithm,omitempty"`
+	ChecksumType      string            `json:"checksumType,omitempty"`
 	Rotation          int               `json:"rotation"`
 }
 
@@ -71,6 +72,7 @@ func (l *Layer) NewMultipartUpload(ctx context.Context, bucket, key string, opts
 	}
 	if opts.Checksum != nil {
 		um.ChecksumAlgorithm = opts.Checksum.Algorithm
+		um.ChecksumType = opts.ChecksumType
 	}
 	data, _ := json.Marshal(um)
 	dir := uploadDir(bucket, key, um.UploadID)
@@ -238,7 +240,7 @@ func (s *set) readParts(ctx context.Context, dir string) (map[int]partMeta, erro
 }
 
 // CompleteMultipartUpload assembles the listed parts into the object's newest version.
-func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, cond Conditions) (ObjectInfo, error) {
+func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error) {
 	if err := checkUpload(bucket, key, uploadID); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -288,7 +290,10 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		keep["part."+itoa(pm.Number)] = true
 	}
 	v.ETag = fmt.Sprintf("%x-%d", md5s.Sum(nil), len(parts))
-	if um.ChecksumAlgorithm != "" {
+	if opts.Checksum != nil && opts.Checksum.Value != "" {
+		v.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
+		v.ChecksumType = opts.ChecksumType
+	} else if um.ChecksumAlgorithm != "" && um.ChecksumType != "FULL_OBJECT" {
 		if sum, ok := compositeChecksum(um.ChecksumAlgorithm, v.Parts); ok {
 			v.Checksums = map[string]string{um.ChecksumAlgorithm: sum}
 			v.ChecksumType = "COMPOSITE"
@@ -305,7 +310,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if err != nil {
 		return ObjectInfo{}, asWriteQuorum(err)
 	}
-	if err := checkConditions(cur, cond); err != nil {
+	if err := checkConditions(cur, opts.Conditions); err != nil {
 		return ObjectInfo{}, err
 	}
 	if cfg.Versioning == VersioningEnabled {
@@ -424,7 +429,23 @@ func (l *Layer) ListParts(ctx context.Context, bucket, key, uploadID string, mar
 }
 
 func (um uploadMeta) info(bucket string) UploadInfo {
-	return UploadInfo{Bucket: bucket, Key: um.Key, UploadID: um.UploadID, Initiated: um.Initiated, Meta: um.Meta, ChecksumAlgorithm: um.ChecksumAlgorithm}
+	return UploadInfo{Bucket: bucket, Key: um.Key, UploadID: um.UploadID, Initiated: um.Initiated, Meta: um.Meta,
+		ChecksumAlgorithm: um.ChecksumAlgorithm, ChecksumType: um.ChecksumType}
+}
+
+// UploadInfo describes an upload in progress (ErrUploadNotFound when there is none).
+func (l *Layer) UploadInfo(ctx context.Context, bucket, key, uploadID string) (UploadInfo, error) {
+	if err := checkUpload(bucket, key, uploadID); err != nil {
+		return UploadInfo{}, err
+	}
+	if _, err := l.BucketConfig(ctx, bucket); err != nil {
+		return UploadInfo{}, err
+	}
+	um, err := l.setFor(bucket, key).readUpload(ctx, uploadDir(bucket, key, uploadID))
+	if err != nil {
+		return UploadInfo{}, err
+	}
+	return um.info(bucket), nil
 }
 
 // ListMultipartUploads lists uploads in progress, by key then initiation time.

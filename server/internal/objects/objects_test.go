@@ -17,6 +17,7 @@ import (
 	"testing/iotest"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
 // testLayer is a layer over n temp-dir drives, each wrapped for fault injection.
@@ -227,9 +228,21 @@ func TestBitrotReconstructed(t *testing.T) {
 	l.put(t, "bkt", "x", data)
 	small := randData(4, 1000)
 	l.put(t, "bkt", "small", small)
-	// Flip bytes in the data files of two drives.
+	// Flip bytes in the data files of the two drives holding data shards 0 and 1
+	// (a GET reads data shards first, so the corruption must be met and detected).
 	flipped := 0
-	for _, r := range l.roots[:2] {
+	for _, r := range l.roots {
+		raw, err := os.ReadFile(filepath.Join(r, "bkt", "x"+metaSuffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf, err := meta.Unmarshal(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mf.Versions[0].Erasure.Index > 1 {
+			continue
+		}
 		filepath.Walk(filepath.Join(r, "bkt"), func(p string, fi os.FileInfo, err error) error {
 			if err == nil && !fi.IsDir() && strings.HasPrefix(filepath.Base(p), "part.") {
 				b, _ := os.ReadFile(p)
@@ -252,15 +265,21 @@ func TestBitrotReconstructed(t *testing.T) {
 	if st := l.Stats(); st.ShardsCorrupt == 0 {
 		t.Fatalf("corruption not counted: %+v", st)
 	}
-	// Corrupting three shards must fail the read, never return wrong data.
-	filepath.Walk(filepath.Join(l.roots[2], "bkt"), func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && strings.HasPrefix(filepath.Base(p), "part.") {
-			b, _ := os.ReadFile(p)
-			b[30] ^= 1
-			os.WriteFile(p, b, 0o644)
+	// Corrupting a third shard (data shard 2) must fail the read, never return wrong data.
+	for _, r := range l.roots {
+		raw, _ := os.ReadFile(filepath.Join(r, "bkt", "x"+metaSuffix))
+		if mf, err := meta.Unmarshal(raw); err != nil || mf.Versions[0].Erasure.Index != 2 {
+			continue
 		}
-		return nil
-	})
+		filepath.Walk(filepath.Join(r, "bkt"), func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() && strings.HasPrefix(filepath.Base(p), "part.") {
+				b, _ := os.ReadFile(p)
+				b[30] ^= 1
+				os.WriteFile(p, b, 0o644)
+			}
+			return nil
+		})
+	}
 	var buf bytes.Buffer
 	o, err := l.OpenObject(context.Background(), "bkt", "x", GetOptions{})
 	if err != nil {
@@ -533,14 +552,14 @@ func TestMultipart(t *testing.T) {
 	if len(ups.Uploads) != 1 || ups.Uploads[0].UploadID != id {
 		t.Fatalf("uploads: %+v", ups)
 	}
-	if _, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, parts, Conditions{}); !errors.Is(err, ErrInvalidPart) {
+	if _, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, parts, CompleteOptions{}); !errors.Is(err, ErrInvalidPart) {
 		t.Fatalf("complete with stale etag: %v", err)
 	}
 	parts[1].ETag = pi.ETag
-	if _, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, []CompletePart{parts[1], parts[0]}, Conditions{}); !errors.Is(err, ErrInvalidPartOrder) {
+	if _, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, []CompletePart{parts[1], parts[0]}, CompleteOptions{}); !errors.Is(err, ErrInvalidPartOrder) {
 		t.Fatalf("complete out of order: %v", err)
 	}
-	oi, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, parts, Conditions{})
+	oi, err := l.CompleteMultipartUpload(ctx, "bkt", "big", id, parts, CompleteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,13 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 	written, err := s.ec.Encode(ctx, src, writers, s.writeQuorum())
 	if err != nil {
 		if hr.err != nil {
-			err = hr.err // the body failed (client gone, bad signature, bad checksum)
+			// The body failed (client gone, bad signature, bad checksum): that is the
+			// error to report, whatever the request context says by now.
+			fail(hr.err)
+			if errors.Is(hr.err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("%w: %w", ErrIncompleteBody, hr.err)
+			}
+			return nil, hr.err
 		}
 		return fail(mapQuorum(err))
 	}

@@ -327,8 +327,8 @@ func crcCombine(poly uint64, width int, crcA, crcB uint64, lenB int64) uint64 {
 		return p
 	}
 	// x^(8·lenB): square-and-multiply over the bits of 8·lenB.
-	xpow := top         // x^0
-	sq := top >> 1      // x^1
+	xpow := top    // x^0
+	sq := top >> 1 // x^1
 	n := uint64(lenB) * 8
 	for n != 0 {
 		if n&1 != 0 {

@@ -11,7 +11,7 @@ import (
 // preconditions are the four conditional headers of a read, or the four
 // x-amz-copy-source-if-* headers of a copy.
 type preconditions struct {
-	ifMatch, ifNoneMatch             string
+	ifMatch, ifNoneMatch               string
 	ifModifiedSince, ifUnmodifiedSince string
 }
 

@@ -3,7 +3,7 @@
 //
 // # What it owns
 //
-//   - Routing. One route table, [server.routes] in router.go, keyed by HTTP method,
+//   - Routing. One route table, server.routeTable in router.go, keyed by HTTP method,
 //     target (service, bucket or object) and the query parameters or headers that
 //     distinguish operations (?versioning, ?uploads, ?uploadId, ?partNumber&uploadId,
 //     ?tagging, ?delete, ?location, ?versions, ?list-type=2, x-amz-copy-source).
@@ -17,9 +17,9 @@
 //     object_get.go, object_delete.go, copy.go, list.go, multipart.go, tagging.go,
 //     versioning.go). Every handler returns error; none writes an error itself.
 //   - XML encoding of responses (xml.go).
-//   - Error mapping. [errorResponse] in errors.go is the one function that maps an
+//   - Error mapping. errorResponse in errors.go is the one function that maps an
 //     error — an objects.Err* sentinel, a sigv4 error (via sigv4.S3Code), or an
-//     [*APIError] built here — to an S3 code and HTTP status. [server.writeError] is
+//     *APIError built here — to an S3 code and HTTP status. server.writeError is
 //     the one place that writes the S3 error document. Unknown errors become a 500
 //     InternalError with a generic message; the detail is logged, never sent.
 //

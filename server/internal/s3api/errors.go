@@ -232,6 +232,9 @@ func errorResponse(err error) *APIError {
 		return apiError(codeMethodNotAllowed, "")
 	case errors.Is(err, context.DeadlineExceeded):
 		return apiError(codeServiceUnavailable, "The request timed out.")
+	case errors.Is(err, context.Canceled):
+		// The client went away: nobody reads this answer, and it is not a server fault.
+		return apiError(codeIncompleteBody, "The request was canceled by the client.")
 	}
 	return apiError(codeInternalError, "")
 }

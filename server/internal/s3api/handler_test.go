@@ -72,10 +72,10 @@ func newTestServer(t *testing.T, mutate func(*Config)) (*httptest.Server, *locke
 
 // testReq describes one request; sign=false sends it anonymously.
 type testReq struct {
-	method string
-	target string
-	body   string
-	header map[string]string
+	method  string
+	target  string
+	body    string
+	header  map[string]string
 	sign    bool
 	secret  string // overrides testSecret (wrong signatures)
 	chunked bool   // send the body without a length (Transfer-Encoding: chunked)
@@ -340,5 +340,58 @@ func TestNilAuthIsAnonymous(t *testing.T) {
 	resp := do(t, srv, testReq{method: "GET", target: "/bkt/k", sign: true})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status = %d, want 403", resp.StatusCode)
+	}
+}
+
+// A failure after the status line was sent cannot become an error document: the
+// connection is cut, so the client sees a truncated response, never a "complete"
+// wrong one. The same holds for a panic mid-stream.
+func TestFailureAfterHeadersAbortsConnection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		fn   handlerFunc
+	}{
+		{"error", func(w http.ResponseWriter, rq *request) error {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("partial"))
+			_ = http.NewResponseController(w).Flush() // the client has the status line
+			return errors.New("read quorum lost mid-stream")
+		}},
+		{"panic", func(w http.ResponseWriter, rq *request) error {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("partial"))
+			_ = http.NewResponseController(w).Flush()
+			panic("boom")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(Config{AllowAnonymous: func(string) bool { return true }})
+			for i := range s.routes {
+				if s.routes[i].op == "GetObject" {
+					s.routes[i].fn = tc.fn
+				}
+			}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL + "/bkt/k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			b, err := io.ReadAll(resp.Body)
+			if err == nil {
+				t.Fatalf("body read completed (%q); want a truncated response", b)
+			}
+			if string(b) != "partial" {
+				t.Fatalf("body = %q", b)
+			}
+		})
 	}
 }

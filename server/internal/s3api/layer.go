@@ -42,7 +42,7 @@ type Lister interface {
 type MultipartStore interface {
 	NewMultipartUpload(ctx context.Context, bucket, key string, opts objects.PutOptions) (string, error)
 	PutObjectPart(ctx context.Context, bucket, key, uploadID string, part int, body io.Reader, opts objects.PartOptions) (objects.PartInfo, error)
-	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []objects.CompletePart, cond objects.Conditions) (objects.ObjectInfo, error)
+	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []objects.CompletePart, opts objects.CompleteOptions) (objects.ObjectInfo, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, marker, maxParts int) (objects.ListPartsResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts objects.ListUploadsOptions) (objects.ListUploadsResult, error)

@@ -259,7 +259,7 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, rq *request) err
 	if err != nil {
 		return err
 	}
-	info, err := s.objects.CompleteMultipartUpload(ctx, rq.bucket, rq.key, uploadID, parts, cond)
+	info, err := s.objects.CompleteMultipartUpload(ctx, rq.bucket, rq.key, uploadID, parts, objects.CompleteOptions{Conditions: cond})
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
 )
@@ -109,10 +111,10 @@ func (s *server) deleteObjects(w http.ResponseWriter, rq *request) error {
 	if _, err := s.objects.HeadBucket(ctx, rq.bucket); err != nil {
 		return err
 	}
+	results := s.deleteMany(ctx, rq.bucket, req.Objects)
 	res := deleteResult{}
-	for _, o := range req.Objects {
-		d, err := s.deleteOne(ctx, rq.bucket, o)
-		if err != nil {
+	for i, o := range req.Objects {
+		if err := results[i].err; err != nil {
 			ae := errorResponse(err)
 			if ae.Status >= 500 {
 				s.log.Error("s3api: DeleteObjects: key failed", "request_id", rq.id, "bucket", rq.bucket, "key", o.Key, "err", err.Error())
@@ -121,10 +123,43 @@ func (s *server) deleteObjects(w http.ResponseWriter, rq *request) error {
 			continue
 		}
 		if !req.Quiet {
-			res.Deleted = append(res.Deleted, d)
+			res.Deleted = append(res.Deleted, results[i].deleted)
 		}
 	}
 	return writeXML(w, http.StatusOK, res)
+}
+
+// deleteConcurrency bounds the deletes one DeleteObjects request runs at once.
+const deleteConcurrency = 8
+
+type deleteOutcome struct {
+	deleted deletedEntry
+	err     error
+}
+
+// deleteMany deletes the objects with up to deleteConcurrency deletes in flight
+// and returns the outcomes in request order. A panic in one delete becomes that
+// key's error (the handler's recovery does not reach other goroutines).
+func (s *server) deleteMany(ctx context.Context, bucket string, objs []deleteObjectID) []deleteOutcome {
+	out := make([]deleteOutcome, len(objs))
+	sem := make(chan struct{}, deleteConcurrency)
+	var wg sync.WaitGroup
+	for i, o := range objs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer func() {
+				if p := recover(); p != nil {
+					out[i].err = fmt.Errorf("s3api: panic deleting %q: %v", o.Key, p)
+				}
+			}()
+			out[i].deleted, out[i].err = s.deleteOne(ctx, bucket, o)
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // deleteOne deletes one entry of a DeleteObjects request.

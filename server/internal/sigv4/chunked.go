@@ -30,7 +30,7 @@ const (
 	maxTrailerLines = 64
 	// maxPooledChunk is the largest chunk buffer returned to the pool; bigger
 	// ones are left to the garbage collector.
-	maxPooledChunk = 1 << 20
+	maxPooledChunk = 2 << 20
 	// minChunkAlloc is the smallest chunk buffer allocated; a buffer grows as
 	// data arrives, so a chunk header that lies about its size costs nothing.
 	minChunkAlloc = 64 << 10
@@ -186,16 +186,12 @@ func (c *chunkedReader) readUnsigned(p []byte) (int, error) {
 	c.left -= int64(n)
 	c.total += int64(n)
 	if err != nil {
-		c.err = c.readErr(err, "chunk data")
+		// Even at the end of a chunk, EOF is early: its CRLF and the final
+		// chunk are still to come.
+		c.err = c.readErr(err, "data")
 		c.release()
-		if c.left == 0 && err == io.EOF {
-			// The chunk is complete but the stream ends before its CRLF and
-			// the final chunk; report it on the next Read.
-			return n, nil
-		}
-		return n, c.err
 	}
-	return n, nil
+	return n, c.err
 }
 
 // readErr turns an error of the underlying body into the reader's error: an
@@ -345,12 +341,14 @@ func (c *chunkedReader) readChunk(n int) ([]byte, error) {
 
 // readCRLF reads the "\r\n" that ends chunk data.
 func (c *chunkedReader) readCRLF() error {
-	var b [2]byte
-	if _, err := io.ReadFull(c.br, b[:]); err != nil {
-		return c.readErr(err, "CRLF after the data")
-	}
-	if b != [2]byte{'\r', '\n'} {
-		return fmt.Errorf("%w: chunk %d is not followed by CRLF (its size does not match its data)", ErrMalformedChunk, c.chunks+1)
+	for _, want := range [2]byte{'\r', '\n'} {
+		b, err := c.br.ReadByte()
+		if err != nil {
+			return c.readErr(err, "CRLF after the data")
+		}
+		if b != want {
+			return fmt.Errorf("%w: chunk %d is not followed by CRLF (its size does not match its data)", ErrMalformedChunk, c.chunks+1)
+		}
 	}
 	return nil
 }

@@ -44,6 +44,9 @@
 //     can be checked, so a consumer must treat any error from Body, including
 //     the one returned instead of io.EOF, as "discard what was read" (the
 //     object layer never commits a write whose body ended in an error).
+//   - STREAMING-UNSIGNED-PAYLOAD-TRAILER carries no signature over the data:
+//     its bytes pass through unchecked and only the checksum trailer, which
+//     the caller must verify, protects them.
 //   - All x-amz-* request headers must be signed (x-amz-content-sha256 and
 //     x-amz-date are covered by the string to sign), as S3 requires.
 //   - Verifier is safe for concurrent use; a Result.Body is not.

@@ -31,6 +31,9 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	n, err := s.src.Read(p)
 	s.h.Write(p[:n])
 	switch {

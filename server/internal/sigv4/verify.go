@@ -73,8 +73,9 @@ type Result struct {
 	// decoded) and returns an error at EOF if the payload hash, a chunk
 	// signature or the trailer signature does not match. When the payload is
 	// not streaming and UNSIGNED-PAYLOAD, or the request is anonymous, it is
-	// r.Body itself. Closing Body closes r.Body. Body is not safe for
-	// concurrent use.
+	// r.Body itself. Closing Body closes r.Body and returns the decoder's
+	// buffers to the Verifier's pool, so close it when done. Body is not
+	// safe for concurrent use.
 	//
 	// With a hex x-amz-content-sha256 the bytes are hashed as they pass, so
 	// they are released before they are verified: a reader must treat any

@@ -458,7 +458,9 @@ func TestVerifyPresigned(t *testing.T) {
 	}{
 		{
 			name: "valid",
-			req:  func(t *testing.T) *http.Request { return presignedRequest(t, "/a%20b/%C3%BC%2B~%25?versionId=x&prefix=a&prefix=b", time.Hour) },
+			req: func(t *testing.T) *http.Request {
+				return presignedRequest(t, "/a%20b/%C3%BC%2B~%25?versionId=x&prefix=a&prefix=b", time.Hour)
+			},
 		},
 		{
 			name: "valid at the last second",
