@@ -236,7 +236,8 @@ func TestDurabilityDrivesLost(t *testing.T) {
 	t.Logf("total %v", time.Since(testStart).Round(time.Millisecond))
 }
 
-// corruptDrive flips bytes in every shard file (part.*) under dir and in the
+// corruptDrive flips bytes in every shard file under dir (part.N in a multipart
+// object's data directory, or a single-part object's data file <key>%v<id>) and in the
 // metadata file (<key>%m) of every key in inlineKeys, and returns how many of each
 // it changed. A shard file gets four bytes flipped (start, thirds, end) so both
 // its first and later blocks are bad.
@@ -249,7 +250,7 @@ func corruptDrive(t *testing.T, dir string, inlineKeys map[string]bool) (parts, 
 		rel, _ := filepath.Rel(dir, path)
 		rel = filepath.ToSlash(rel)
 		switch {
-		case strings.HasPrefix(e.Name(), "part."):
+		case strings.HasPrefix(e.Name(), "part.") || strings.Contains(e.Name(), "%v"):
 			parts++
 		case strings.HasSuffix(rel, "%m") && inlineKeys[strings.TrimSuffix(rel, "%m")]:
 			metas++

@@ -76,6 +76,9 @@ type Version struct {
 	// DataDir names the directory holding the part files; zero when the data is inline
 	// or the version is a delete marker.
 	DataDir [16]byte
+	// DataFile: the version's single part is a file named by DataDir itself rather
+	// than a directory of part files (saves a directory per single-part object).
+	DataFile bool
 	Parts   []Part
 	// Inline is this drive's framed shard when the object is stored inline (Inline != nil).
 	Inline []byte
@@ -179,6 +182,9 @@ func (f *File) Signature() uint32 {
 		buf = binary.BigEndian.AppendUint64(buf, uint64(v.Size))
 		buf = append(buf, v.ETag...)
 		buf = append(buf, v.DataDir[:]...)
+		if v.DataFile {
+			buf = append(buf, 1)
+		}
 		buf = append(buf, v.Tags...)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(v.Meta)))
 	}
@@ -216,6 +222,11 @@ func appendVersion(b []byte, v *Version) []byte {
 	}
 	b = append(b, v.Erasure.BitrotAlgorithm)
 	b = append(b, v.DataDir[:]...)
+	if v.DataFile {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
 	b = binary.AppendUvarint(b, uint64(len(v.Parts)))
 	for _, p := range v.Parts {
 		b = binary.AppendUvarint(b, uint64(p.Number))
@@ -381,6 +392,13 @@ func (d *decoder) version() Version {
 	v.Erasure.Index = d.count(256)
 	v.Erasure.BitrotAlgorithm = d.byte()
 	copy(v.DataDir[:], d.bytes(16))
+	switch d.byte() {
+	case 0:
+	case 1:
+		v.DataFile = true
+	default:
+		d.fail("bad data file flag")
+	}
 	if n := d.count(maxParts); n > 0 {
 		v.Parts = make([]Part, 0, min(n, 64))
 		for i := 0; i < n && d.err == nil; i++ {

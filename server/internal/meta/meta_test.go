@@ -30,6 +30,9 @@ func sample() *File {
 		},
 	})
 	f.Add(Version{ID: VersionID{}, Kind: KindDeleteMarker, ModTime: t0.Add(time.Second)})
+	f.Add(Version{ID: VersionID{6}, Kind: KindObject, ModTime: t0.Add(-30 * time.Minute), Size: 300000, ETag: "f",
+		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 5, BitrotAlgorithm: 2}, DataDir: [16]byte{5}, DataFile: true,
+		Parts: []Part{{Number: 1, Size: 300000, ETag: "f"}}})
 	f.Add(Version{ID: VersionID{7}, Kind: KindObject, ModTime: t0.Add(-time.Hour), Size: 3, ETag: "e",
 		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 0, BitrotAlgorithm: 1}, Inline: []byte("xyz")})
 	f.Add(Version{ID: VersionID{8}, Kind: KindObject, ModTime: t0.Add(-2 * time.Hour), Inline: []byte{}})

@@ -167,7 +167,10 @@ func (o *object) opener(ec *erasure.Erasure, shardDrive []int, shardVer []*meta.
 			}
 			return io.NopCloser(bitrot.NewReader(bytes.NewReader(dv.Inline[off:]), alg, sbs, remaining)), nil
 		}
-		path := dataDirPath(o.stem, o.v.DataDir) + "/part." + itoa(p.Number)
+		path := dataDirPath(o.stem, o.v.DataDir)
+		if !o.v.DataFile {
+			path += "/part." + itoa(p.Number)
+		}
 		rc, err := o.s.drives[d].Open(context.Background(), path, off, bitrot.FramedSize(alg, remaining, sbs))
 		if err != nil {
 			return nil, err

@@ -150,7 +150,7 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 	if err != nil {
 		return PartInfo{}, err
 	}
-	st, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, part: part, rot: um.Rotation})
+	st, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, rot: um.Rotation})
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -175,7 +175,7 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 			return
 		}
 		d := s.drives[i]
-		if d.Rename(ctx, st.tmpDir+"/"+name, dir+"/"+name) != nil {
+		if d.Rename(ctx, st.tmpFile, dir+"/"+name) != nil {
 			return
 		}
 		if d.WriteFile(ctx, dir+"/"+name+".json", data) != nil {

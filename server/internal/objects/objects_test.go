@@ -244,7 +244,7 @@ func TestBitrotReconstructed(t *testing.T) {
 			continue
 		}
 		filepath.Walk(filepath.Join(r, "bkt"), func(p string, fi os.FileInfo, err error) error {
-			if err == nil && !fi.IsDir() && strings.HasPrefix(filepath.Base(p), "part.") {
+			if err == nil && !fi.IsDir() && isShardFile(p) {
 				b, _ := os.ReadFile(p)
 				for i := 20; i < len(b); i += 4096 {
 					b[i] ^= 0xff
@@ -272,7 +272,7 @@ func TestBitrotReconstructed(t *testing.T) {
 			continue
 		}
 		filepath.Walk(filepath.Join(r, "bkt"), func(p string, fi os.FileInfo, err error) error {
-			if err == nil && !fi.IsDir() && strings.HasPrefix(filepath.Base(p), "part.") {
+			if err == nil && !fi.IsDir() && isShardFile(p) {
 				b, _ := os.ReadFile(p)
 				b[30] ^= 1
 				os.WriteFile(p, b, 0o644)
@@ -636,4 +636,11 @@ func TestBuckets(t *testing.T) {
 	if _, err := l.PutObject(ctx, "nope", "k", strings.NewReader(""), PutOptions{}); !errors.Is(err, ErrBucketNotFound) {
 		t.Fatalf("put to missing bucket: %v", err)
 	}
+}
+
+// isShardFile reports whether a drive file holds shard data: a single-part
+// version's data file or a part file in a multipart version's data directory.
+func isShardFile(p string) bool {
+	base := filepath.Base(p)
+	return strings.HasPrefix(base, "part.") || strings.Contains(base, dataDirInfix)
 }

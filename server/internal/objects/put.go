@@ -38,7 +38,7 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, ErrEntityTooLarge
 	}
 	s := l.setFor(bucket, key)
-	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, part: 1, rot: -1, inline: true})
+	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, rot: -1, inline: true})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -67,9 +67,9 @@ type staged struct {
 	md5     []byte
 	erasure meta.Erasure
 	// inline[shard] is the framed shard when the data is small enough to live in the
-	// metadata; nil for data written to tmpDir on the drives.
-	inline [][]byte
-	tmpDir string
+	// metadata; nil for data written to tmpFile on the drives.
+	inline  [][]byte
+	tmpFile string
 	// ok[i]: drive i holds its shard.
 	ok []bool
 	// shardOf[i] is the shard index drive i holds.
@@ -79,7 +79,6 @@ type staged struct {
 type stageOptions struct {
 	size   int64  // -1: unknown
 	md5    []byte // expected MD5, or nil
-	part   int    // the part file is named "part.<part>"
 	rot    int    // shard rotation: drive i holds shard (i-rot) mod n; -1 picks one
 	inline bool   // small data may stay in memory, to be stored inline
 }
@@ -87,7 +86,7 @@ type stageOptions struct {
 // stage erasure codes body onto the set's drives (temp area), or into memory for
 // small objects, and verifies size and MD5.
 func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*staged, error) {
-	size, wantMD5, partNum := o.size, o.md5, o.part
+	size, wantMD5 := o.size, o.md5
 	n := len(s.drives)
 	st := &staged{
 		s:  s,
@@ -138,9 +137,9 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 			writers[sh], closers[sh] = bw, bw
 		}
 	} else {
-		st.tmpDir = tmpPath()
+		st.tmpFile = tmpPath()
 		parallel(n, func(i int) {
-			f, err := s.drives[i].Create(ctx, st.tmpDir+"/part."+itoa(partNum))
+			f, err := s.drives[i].Create(ctx, st.tmpFile)
 			if err != nil {
 				return
 			}
@@ -223,11 +222,11 @@ func mapQuorum(err error) error {
 
 // cleanup removes the temp area (after a commit it is already empty).
 func (st *staged) cleanup(ctx context.Context) {
-	if st.tmpDir == "" {
+	if st.tmpFile == "" {
 		return
 	}
 	parallel(len(st.s.drives), func(i int) {
-		st.s.drives[i].Delete(ctx, st.tmpDir, true)
+		st.s.drives[i].Delete(ctx, st.tmpFile, false)
 	})
 }
 
@@ -260,7 +259,7 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 	dataDir := [16]byte{}
 	if st.inline == nil {
 		dataDir = newID()
-		v.DataDir = dataDir
+		v.DataDir, v.DataFile = dataDir, true
 	}
 	skip := make([]bool, len(s.drives))
 	for i := range skip {
@@ -274,7 +273,7 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 			if st.inline != nil {
 				return nil
 			}
-			return s.drives[i].Rename(ctx, st.tmpDir, dataDirPath(stem, dataDir))
+			return s.drives[i].Rename(ctx, st.tmpFile, dataDirPath(stem, dataDir))
 		},
 		undo: func(ctx context.Context, i int) {
 			if st.inline == nil {
