@@ -79,7 +79,7 @@ type Version struct {
 	// DataFile: the version's single part is a file named by DataDir itself rather
 	// than a directory of part files (saves a directory per single-part object).
 	DataFile bool
-	Parts   []Part
+	Parts    []Part
 	// Inline is this drive's framed shard when the object is stored inline (Inline != nil).
 	Inline []byte
 }

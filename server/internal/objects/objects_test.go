@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/meta"
@@ -643,4 +644,72 @@ func TestBuckets(t *testing.T) {
 func isShardFile(p string) bool {
 	base := filepath.Base(p)
 	return strings.HasPrefix(base, "part.") || strings.Contains(base, dataDirInfix)
+}
+
+func TestFullDisks(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	mkBucket(t, l, "bkt")
+	ctx := context.Background()
+	data := randData(8, 300<<10)
+	// Two full drives: both small (inline) and large PUTs still reach the write quorum.
+	for _, i := range []int{0, 3} {
+		l.faulty[i].Fail(drive.OpCreate, drive.ErrDiskFull)
+		l.faulty[i].Fail(drive.OpWriteFile, drive.ErrDiskFull)
+		l.faulty[i].Fail(drive.OpWrite, drive.ErrDiskFull)
+	}
+	for _, size := range []int{100, len(data)} {
+		if _, err := l.PutObject(ctx, "bkt", fmt.Sprint("two-full-", size), bytes.NewReader(data[:size]), PutOptions{Size: int64(size)}); err != nil {
+			t.Fatalf("PUT %d bytes with two full drives: %v", size, err)
+		}
+		got, err := l.get(t, "bkt", fmt.Sprint("two-full-", size), "", 0, -1)
+		if err != nil || !bytes.Equal(got, data[:size]) {
+			t.Fatalf("read back: %v", err)
+		}
+	}
+	// A third full drive: the PUT fails and nothing becomes visible.
+	l.faulty[5].Fail(drive.OpCreate, drive.ErrDiskFull)
+	l.faulty[5].Fail(drive.OpWriteFile, drive.ErrDiskFull)
+	l.faulty[5].Fail(drive.OpWrite, drive.ErrDiskFull)
+	for _, size := range []int{100, len(data)} {
+		_, err := l.PutObject(ctx, "bkt", fmt.Sprint("three-full-", size), bytes.NewReader(data[:size]), PutOptions{Size: int64(size)})
+		if !errors.Is(err, ErrWriteQuorum) {
+			t.Fatalf("PUT %d bytes with three full drives: %v", size, err)
+		}
+		if _, err := l.StatObject(ctx, "bkt", fmt.Sprint("three-full-", size), GetOptions{}); !errors.Is(err, ErrObjectNotFound) {
+			t.Fatalf("failed PUT visible: %v", err)
+		}
+	}
+	for _, f := range l.faulty {
+		f.FailAll(nil)
+	}
+	assertNoTemp(t, l)
+}
+
+func TestSlowDrive(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	mkBucket(t, l, "bkt")
+	data := randData(9, 200<<10)
+	l.put(t, "bkt", "x", data)
+	// A slow drive delays but does not break reads or writes.
+	l.faulty[2].Delay(drive.OpRead, 20*time.Millisecond)
+	l.faulty[2].Delay(drive.OpWriteFile, 20*time.Millisecond)
+	l.put(t, "bkt", "y", data)
+	for _, k := range []string{"x", "y"} {
+		got, err := l.get(t, "bkt", k, "", 0, -1)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: %v", k, err)
+		}
+	}
+	// A request whose context ends while waiting on the slow drive stops with the
+	// context's error instead of hanging.
+	l.faulty[2].Delay(drive.OpReadFile, time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := l.StatObject(ctx, "bkt", "x", GetOptions{}); err == nil && time.Since(start) > 5*time.Second {
+		t.Fatal("stat waited on a hung drive")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("stat took %v with a hung drive", time.Since(start))
+	}
 }
