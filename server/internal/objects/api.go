@@ -61,6 +61,14 @@ type BucketConfig struct {
 	Tagging string `json:"tagging,omitempty"`
 	// ObjectLock records that the bucket was created with object lock enabled.
 	ObjectLock bool `json:"objectLock,omitempty"`
+	// Policy is the bucket policy document (AWS IAM JSON, as stored), "" = none.
+	Policy string `json:"policy,omitempty"`
+	// Encryption is the default-encryption configuration (S3
+	// ServerSideEncryptionConfiguration XML, as stored), "" = none.
+	Encryption string `json:"encryption,omitempty"`
+	// Lifecycle is the lifecycle configuration (S3 LifecycleConfiguration XML, as
+	// stored), "" = none.
+	Lifecycle string `json:"lifecycle,omitempty"`
 }
 
 // ObjectInfo describes one version of an object (or a delete marker).

@@ -713,3 +713,50 @@ func TestSlowDrive(t *testing.T) {
 		t.Fatalf("stat took %v with a hung drive", time.Since(start))
 	}
 }
+
+func TestConfigDocuments(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	if _, err := l.ReadConfig(ctx, "iam/users/alice.json"); !errors.Is(err, ErrConfigNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
+	for _, n := range []string{"iam/users/bob.json", "iam/users/alice.json"} {
+		if err := l.WriteConfig(ctx, n, []byte(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := l.ReadConfig(ctx, "iam/users/alice.json"); err != nil || string(got) != "iam/users/alice.json" {
+		t.Fatalf("%q %v", got, err)
+	}
+	names, err := l.ListConfig(ctx, "iam/users")
+	if err != nil || strings.Join(names, ",") != "alice.json,bob.json" {
+		t.Fatalf("%v %v", names, err)
+	}
+	// Two drives down: still readable and writable.
+	l.faulty[0].FailAll(drive.ErrOffline)
+	l.faulty[1].FailAll(drive.ErrOffline)
+	if err := l.WriteConfig(ctx, "iam/users/alice.json", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.ReadConfig(ctx, "iam/users/alice.json"); string(got) != "v2" {
+		t.Fatalf("after rewrite: %q", got)
+	}
+	if err := l.DeleteConfig(ctx, "iam/users/bob.json"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range l.faulty {
+		f.FailAll(nil)
+	}
+	// The two stale drives are outvoted.
+	if got, _ := l.ReadConfig(ctx, "iam/users/alice.json"); string(got) != "v2" {
+		t.Fatalf("stale drives won: %q", got)
+	}
+	if _, err := l.ReadConfig(ctx, "iam/users/bob.json"); !errors.Is(err, ErrConfigNotFound) {
+		t.Fatalf("deleted document: %v", err)
+	}
+	for _, bad := range []string{"", "../x", "a//b", "/abs", "a/"} {
+		if err := l.WriteConfig(ctx, bad, nil); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package objects
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+)
+
+// Cluster configuration (IAM users and policies, KMS state, tiers, …) is stored as
+// small documents under .cairn/config/ on every drive of every set, like bucket
+// configuration: written to all drives with a write quorum per set, read with a read
+// quorum from the first set, the most common content winning. Names are
+// slash-separated ("iam/users/alice.json"); each segment must be a plain file name.
+
+const configDir = ".cairn/config"
+
+// ErrConfigNotFound is returned by ReadConfig for a document that does not exist.
+var ErrConfigNotFound = errors.New("objects: configuration not found")
+
+func configPath(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") {
+		return "", fmt.Errorf("objects: invalid configuration name %q", name)
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > 200 {
+			return "", fmt.Errorf("objects: invalid configuration name %q", name)
+		}
+	}
+	return configDir + "/" + name, nil
+}
+
+// ReadConfig returns a configuration document.
+func (l *Layer) ReadConfig(ctx context.Context, name string) ([]byte, error) {
+	p, err := configPath(name)
+	if err != nil {
+		return nil, err
+	}
+	s := l.sets[0]
+	raws := make([][]byte, len(s.drives))
+	found := make([]bool, len(s.drives))
+	responded := make([]bool, len(s.drives))
+	parallel(len(s.drives), func(i int) {
+		b, err := s.drives[i].ReadFile(ctx, p)
+		responded[i] = err == nil || errors.Is(err, drive.ErrNotFound)
+		raws[i], found[i] = b, err == nil
+	})
+	if count(responded) < s.readQuorum() {
+		return nil, ErrReadQuorum
+	}
+	votes := map[string]int{}
+	best, bestN := "", 0
+	for i := range raws {
+		if !found[i] {
+			continue
+		}
+		votes[string(raws[i])]++
+		if n := votes[string(raws[i])]; n > bestN {
+			best, bestN = string(raws[i]), n
+		}
+	}
+	if bestN < s.readQuorum() {
+		return nil, ErrConfigNotFound
+	}
+	return []byte(best), nil
+}
+
+// WriteConfig stores a configuration document on every drive.
+func (l *Layer) WriteConfig(ctx context.Context, name string, data []byte) error {
+	p, err := configPath(name)
+	if err != nil {
+		return err
+	}
+	return l.eachSet(func(s *set) error {
+		ok := make([]bool, len(s.drives))
+		parallel(len(s.drives), func(i int) {
+			if s.drives[i].WriteFile(ctx, p, data) == nil {
+				ok[i] = s.drives[i].Sync(ctx) == nil
+			}
+		})
+		if count(ok) < s.writeQuorum() {
+			return fmt.Errorf("%w: configuration %s written on %d of %d drives", ErrWriteQuorum, name, count(ok), len(s.drives))
+		}
+		return nil
+	})
+}
+
+// DeleteConfig removes a configuration document (absent is not an error).
+func (l *Layer) DeleteConfig(ctx context.Context, name string) error {
+	p, err := configPath(name)
+	if err != nil {
+		return err
+	}
+	return l.eachSet(func(s *set) error {
+		ok := make([]bool, len(s.drives))
+		parallel(len(s.drives), func(i int) {
+			if s.drives[i].Delete(ctx, p, false) == nil {
+				ok[i] = s.drives[i].Sync(ctx) == nil
+			}
+		})
+		if count(ok) < s.writeQuorum() {
+			return fmt.Errorf("%w: configuration %s removed from %d of %d drives", ErrWriteQuorum, name, count(ok), len(s.drives))
+		}
+		return nil
+	})
+}
+
+// ListConfig lists the document names directly inside dir ("iam/users"), sorted.
+func (l *Layer) ListConfig(ctx context.Context, dir string) ([]string, error) {
+	p, err := configPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := l.sets[0]
+	lists := make([][]string, len(s.drives))
+	ok := make([]bool, len(s.drives))
+	parallel(len(s.drives), func(i int) {
+		names, err := s.drives[i].List(ctx, p)
+		if err == nil || errors.Is(err, drive.ErrNotFound) {
+			lists[i], ok[i] = names, true
+		}
+	})
+	if count(ok) < s.readQuorum() {
+		return nil, ErrReadQuorum
+	}
+	seen := map[string]int{}
+	for _, names := range lists {
+		for _, n := range names {
+			if !strings.HasSuffix(n, "/") {
+				seen[n]++
+			}
+		}
+	}
+	var out []string
+	for n, c := range seen {
+		if c >= s.readQuorum() {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
