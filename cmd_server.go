@@ -33,6 +33,10 @@ func runServer(args []string) error {
 	region := fs.String("region", envOr("CAIRN_REGION", "us-east-1"), "S3 region")
 	dev := fs.Bool("dev", false, "development mode: allow the built-in dev credentials when none are set")
 	logLevel := fs.String("log-level", envOr("CAIRN_LOG_LEVEL", "info"), "debug, info, warn or error")
+	scanRate := fs.Float64("scanner-rate", 200, "keys per second the background scanner examines (healing priority)")
+	scanInterval := fs.Duration("scanner-interval", time.Minute, "pause between scanner cycles")
+	deepEvery := fs.Int("scanner-deep-every", 16, "every n-th scanner cycle also verifies shard contents (0: never)")
+	healWorkers := fs.Int("heal-workers", 1, "objects healed concurrently from the heal queue")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
 		fs.PrintDefaults()
@@ -69,6 +73,7 @@ func runServer(args []string) error {
 	srv, err := server.New(ctx, server.Config{
 		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
+		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
 	})
 	if err != nil {
 		return err

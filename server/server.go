@@ -53,6 +53,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Scanner and healing (zero values: defaults). ScanRate is in keys per second;
+	// DeepScanEvery: every n-th scanner cycle verifies shard contents (0: never).
+	ScanRate      float64
+	ScanInterval  time.Duration
+	DeepScanEvery int
+	HealWorkers   int
+	// NoBackground disables the scanner and heal workers (tests that need a
+	// quiet store).
+	NoBackground bool
 }
 
 // Server is a running object server's parts. Serve it with Serve or use Handler.
@@ -179,6 +188,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if !cfg.NoBackground {
+		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
+			ScanRate: cfg.ScanRate, ScanInterval: cfg.ScanInterval,
+			DeepEvery: cfg.DeepScanEvery, HealWorkers: cfg.HealWorkers,
+		})
+	}
 	s.handler = s3api.NewHandler(s3api.Config{
 		Objects: s.layer,
 		Auth: &sigv4.Verifier{
@@ -246,6 +261,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	if s.httpSrv != nil {
 		s.httpSrv.Close()
+	}
+	if s.layer != nil {
+		s.layer.Close()
 	}
 	for _, d := range s.drives {
 		d.Close()

@@ -65,7 +65,7 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 		res = DeleteResult{VersionID: versionInfo(bucket, key, &dm, true, cfg.Versioning).VersionID, DeleteMarker: true}
 		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Add(dm)) }
 	}
-	if err := s.run(ctx, commit{stem: stem, metas: metas, apply: apply}); err != nil {
+	if err := s.run(ctx, commit{bucket: bucket, key: key, stem: stem, metas: metas, apply: apply}); err != nil {
 		return DeleteResult{}, err
 	}
 	return res, nil
@@ -104,7 +104,7 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 		return ObjectInfo{}, err
 	}
 	k := keyOf(v)
-	err = s.run(ctx, commit{stem: stem, metas: metas, apply: func(i int, f *meta.File) []string {
+	err = s.run(ctx, commit{bucket: bucket, key: key, stem: stem, metas: metas, apply: func(i int, f *meta.File) []string {
 		for j := range f.Versions {
 			if keyOf(&f.Versions[j]) == k {
 				f.Versions[j].Tags = tags

@@ -138,6 +138,7 @@ func (o *object) WriteRange(ctx context.Context, w io.Writer, offset, length int
 		o.s.l.stats.corrupt.Add(int64(len(res.Corrupt)))
 		if len(res.Failed) > 0 {
 			o.s.l.log.Warn("read reconstructed shards", "object", o.stem, "failed", res.Failed, "corrupt", res.Corrupt)
+			o.s.l.queueHeal(o.info.Bucket, o.info.Key)
 		}
 		if err != nil {
 			if errors.Is(err, erasure.ErrReadQuorum) {

@@ -45,6 +45,7 @@ type Layer struct {
 	locks  *nsLocks
 	stats  counters
 	bucket bucketCache
+	bg     background
 }
 
 type counters struct {
@@ -71,6 +72,7 @@ func New(cfg Config) (*Layer, error) {
 	}
 	l := &Layer{depID: cfg.DeploymentID, now: cfg.Now, log: cfg.Logger, locks: newNSLocks()}
 	l.bucket.m = map[string]BucketConfig{}
+	l.initBackground()
 	for i, drives := range cfg.Sets {
 		n := len(drives)
 		parity := cfg.Parity

@@ -133,6 +133,9 @@ type entry struct {
 	key  string
 	file *meta.File
 	src  int // index of the iterator it came from, inside a merge
+	// consistent: every online drive of the set holds the same version history
+	// (set walks only; the scanner heals keys that are not).
+	consistent bool
 }
 
 // iterator yields entries in key order.
@@ -184,7 +187,20 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 			m.fail = err
 			return entry{key: es[0].key}
 		}
-		return entry{key: es[0].key, file: f}
+		// The key is consistent when every drive still walking holds the same history.
+		live := 0
+		for _, w := range its {
+			if w.err() == nil {
+				live++
+			}
+		}
+		consistent := len(es) == live
+		for _, e := range es[1:] {
+			if consistent && e.file.Signature() != es[0].file.Signature() {
+				consistent = false
+			}
+		}
+		return entry{key: es[0].key, file: f, consistent: consistent}
 	}
 	return m, nil
 }

@@ -325,6 +325,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	leftovers := make([][]string, n)
 	var mu sync.Mutex
 	err = s.run(ctx, commit{
+		bucket: bucket, key: key,
 		stem: stem, metas: metas,
 		prepare: func(ctx context.Context, i int) error {
 			names, err := s.drives[i].List(ctx, dir)

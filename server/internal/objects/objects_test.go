@@ -53,6 +53,7 @@ func newTestLayer(t *testing.T, n, parity int) *testLayer {
 		t.Fatal(err)
 	}
 	tl.Layer = l
+	t.Cleanup(func() { l.Close() })
 	return tl
 }
 

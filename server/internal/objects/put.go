@@ -197,7 +197,7 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 	if inline {
 		st.inline = make([][]byte, n)
 		for sh, b := range bufs {
-			st.inline[sh] = b.Bytes()
+			st.inline[sh] = append(make([]byte, 0, b.Len()), b.Bytes()...) // never nil: nil means "not inline"
 		}
 		return st, nil
 	}
@@ -266,6 +266,7 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 		skip[i] = !st.ok[i]
 	}
 	err = s.run(ctx, commit{
+		bucket: bucket, key: key,
 		stem:  stem,
 		metas: metas,
 		skip:  skip,

@@ -165,8 +165,9 @@ func (s *set) holders(metas []driveMeta, v *meta.Version) (shardDrive []int, sha
 
 // commit is one metadata update, applied to every drive's own file.
 type commit struct {
-	stem  string
-	metas []driveMeta
+	bucket, key string // for the heal queue when the commit misses drives
+	stem        string
+	metas       []driveMeta
 	// skip[i]: drive i is not written (it failed an earlier step of the operation).
 	skip []bool
 	// prepare runs on drive i before its metadata is written (e.g. move the data
@@ -229,6 +230,9 @@ func (s *set) run(ctx context.Context, c commit) error {
 	if ok < s.writeQuorum() {
 		s.rollback(context.WithoutCancel(ctx), c, done)
 		return fmt.Errorf("%w: %d of %d drives committed, %d needed: %w", ErrWriteQuorum, ok, n, s.writeQuorum(), errors.Join(errs...))
+	}
+	if ok < n && c.key != "" {
+		s.l.queueHeal(c.bucket, c.key)
 	}
 	for i, paths := range garbage {
 		if !done[i] {
