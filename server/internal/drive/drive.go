@@ -47,7 +47,9 @@ type Drive interface {
 	// WriteFile atomically replaces path with data (temp file + rename), creating parents.
 	WriteFile(ctx context.Context, path string, data []byte) error
 	// Create creates a new file at path (parents created) for streaming writes. The caller
-	// must Close the writer; a failed stream should be removed with Delete.
+	// must Close the writer; a failed stream should be removed with Delete. An existing
+	// file is an ErrExists error, returned by Create or, for drives whose stream starts
+	// later (remote drives), by Write or Close; the existing file is left unchanged.
 	Create(ctx context.Context, path string) (io.WriteCloser, error)
 	// Open reads length bytes of path from offset (length < 0: to the end). The caller
 	// closes the reader.

@@ -276,7 +276,7 @@ func (s *set) createFile(ctx context.Context, d drive.Drive, p string, data []by
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, drive.ErrExists) { // never remove a file we did not create
 		d.Delete(ctx, p, false)
 	}
 	return err
