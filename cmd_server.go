@@ -37,6 +37,7 @@ func runServer(args []string) error {
 	scanInterval := fs.Duration("scanner-interval", time.Minute, "pause between scanner cycles")
 	deepEvery := fs.Int("scanner-deep-every", 16, "every n-th scanner cycle also verifies shard contents (0: never)")
 	healWorkers := fs.Int("heal-workers", 1, "objects healed concurrently from the heal queue")
+	metricsCfg := metricsFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
 		fs.PrintDefaults()
@@ -70,19 +71,22 @@ func runServer(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen first: a cluster node serves storage RPC to the other nodes while it boots.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(ctx, server.Config{
+		Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"),
 		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
+		Metrics: metricsCfg(),
 	})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	lay := srv.Layout()
 	fmt.Printf("Cairn object server\n  endpoint:    http://%s\n  access key:  %s\n", ln.Addr(), user)
 	if *dev && os.Getenv("CAIRN_ROOT_PASSWORD") == "" && os.Getenv("CAIRN_ROOT_PASSWORD_FILE") == "" {

@@ -21,17 +21,21 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/layout"
+	"github.com/cairn-io/cairn/server/internal/metrics"
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/s3api"
 	"github.com/cairn-io/cairn/server/internal/sigv4"
@@ -39,8 +43,22 @@ import (
 
 // Config configures a server.
 type Config struct {
-	// Drives are local directory paths, already expanded (see ExpandDrives).
+	// Drives are the pool's drives, already expanded (see ExpandDrives): local
+	// directory paths for a single node, or http://host:port/path endpoints for a
+	// cluster (every node gets the same list; see cluster.go).
 	Drives []string
+	// Address is this node's host:port: in a cluster, the endpoints with this
+	// host:port are its local drives.
+	Address string
+	// Listener is required in a cluster: New serves storage RPC on it while the
+	// node boots (other nodes need this node's drives to boot too), and Serve
+	// continues on it.
+	Listener net.Listener
+	// ClusterSecret keys node-to-node storage RPC (default: derived from the root
+	// credentials).
+	ClusterSecret string
+	// ClientTLS, when set, makes node-to-node calls use HTTPS with this config.
+	ClientTLS *tls.Config
 	// Parity overrides the default parity of the layout (0 = default).
 	Parity int
 	// RootUser and RootPassword are the root credentials.
@@ -62,17 +80,25 @@ type Config struct {
 	// NoBackground disables the scanner and heal workers (tests that need a
 	// quiet store).
 	NoBackground bool
+	// Metrics configures GET /metrics (see MetricsConfig).
+	Metrics MetricsConfig
 }
 
 // Server is a running object server's parts. Serve it with Serve or use Handler.
 type Server struct {
 	cfg     Config
+	local   map[string]drive.Drive // this node's drives by path, served over RPC
+	app     atomic.Pointer[http.Handler]
+	rpc     http.Handler
+	mu      sync.Mutex    // guards httpSrv
+	served  chan struct{} // closed when Serve returns
 	layout  layout.Layout
 	deploy  string
 	drives  []*drive.Local
 	layer   *objects.Layer
 	handler http.Handler
 	httpSrv *http.Server
+	metrics *metrics.Metrics
 }
 
 // ExpandDrives expands ellipsis patterns ("./data/d{1...6}") in drive arguments.
@@ -126,30 +152,47 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots := make([]string, len(cfg.Drives))
-	for i, d := range cfg.Drives {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return nil, fmt.Errorf("drive %s: %w", d, err)
-		}
-		roots[i] = abs
-	}
-	res, err := layout.ReconcileStates(layout.LoadAll(roots), lay, 0)
+	eps, err := parseEndpoints(cfg.Drives)
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range res.ToWrite {
-		if err := layout.Save(roots[i], res.Formats[i]); err != nil {
-			return nil, fmt.Errorf("drive %s: writing identity: %w", roots[i], err)
+	cluster := eps[0].node != ""
+	if cluster && cfg.Listener == nil {
+		return nil, errors.New("a cluster node needs its listener before it boots")
+	}
+	eps = interleave(eps)
+	s := &Server{cfg: cfg, layout: lay, metrics: newMetrics(cfg)}
+	auth := drive.NewRPCAuth(clusterKey(cfg))
+	drives, err := s.openEndpoints(eps, auth)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if cluster {
+		s.rpc = &drive.RPCHandler{Drives: s.local, Auth: auth, Now: cfg.Now}
+		go s.Serve(cfg.Listener) // storage RPC and liveness while booting
+	}
+	var res layout.Result
+	for {
+		res, err = s.formatDrives(ctx, drives, eps, lay, cluster)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errNotYet) {
+			s.Close()
+			return nil, err
+		}
+		cfg.Logger.Info("waiting for the other nodes", "reason", err)
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return nil, fmt.Errorf("booting: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(time.Second):
 		}
 	}
 	for _, i := range res.Replaced {
-		cfg.Logger.Warn("blank drive accepted as replacement; it will be filled by healing", "drive", roots[i])
+		cfg.Logger.Warn("blank drive accepted as replacement; the scanner rebuilds it", "drive", eps[i].raw)
 	}
-	s := &Server{cfg: cfg, layout: lay}
 	for _, f := range res.Formats {
 		if f.DeploymentID != "" {
 			s.deploy = f.DeploymentID
@@ -160,41 +203,34 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	for _, i := range res.Offline {
 		offline[i] = true
 	}
-	group := drive.NewSyncGroup()
 	sets := make([][]drive.Drive, lay.SetCount)
-	for i, root := range roots {
+	for i, d := range drives {
 		set, _ := layout.SetOf(i, lay)
-		var d drive.Drive
-		if !offline[i] {
-			ld, err := drive.OpenLocal(root, group)
-			if err != nil {
-				cfg.Logger.Error("drive offline", "drive", root, "err", err)
+		if ld, ok := d.(*drive.Local); ok {
+			if offline[i] {
+				d = drive.Offline(eps[i].raw)
 			} else {
 				clearTemp(ctx, ld, cfg.Logger)
-				s.drives = append(s.drives, ld)
-				d = ld
 			}
 		}
-		if d == nil {
-			d = drive.Offline(root)
-		}
-		sets[set] = append(sets[set], d)
+		sets[set] = append(sets[set], s.metrics.WrapDrive(d, 0, set))
 	}
 	s.layer, err = objects.New(objects.Config{
 		Sets: sets, Parity: lay.ParityShards, DeploymentID: s.deploy,
-		Now: cfg.Now, Logger: cfg.Logger,
+		Now: cfg.Now, Logger: cfg.Logger, BucketCacheTTL: bucketCacheTTL(cluster),
 	})
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.metrics.Watch(s.layer, lay)
 	if !cfg.NoBackground {
 		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
 			ScanRate: cfg.ScanRate, ScanInterval: cfg.ScanInterval,
 			DeepEvery: cfg.DeepScanEvery, HealWorkers: cfg.HealWorkers,
 		})
 	}
-	s.handler = s3api.NewHandler(s3api.Config{
+	s.handler = s.metrics.Mount(s3api.NewHandler(s3api.Config{
 		Objects: s.layer,
 		Auth: &sigv4.Verifier{
 			Creds:  rootCreds{user: cfg.RootUser, password: cfg.RootPassword},
@@ -204,8 +240,42 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Region:  cfg.Region,
 		Domains: cfg.Domains,
 		Logger:  cfg.Logger,
-	})
+	}))
+	s.app.Store(&s.handler)
 	return s, nil
+}
+
+// ServeHTTP routes storage RPC to the local drives and everything else to the S3
+// handler, or answers 503 while the node boots.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.rpc != nil && strings.HasPrefix(r.URL.Path, drive.RPCPrefix) {
+		s.rpc.ServeHTTP(w, r)
+		return
+	}
+	if h := s.app.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/cairn/health/live" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+			`<Error><Code>ServiceUnavailable</Code><Message>The node is starting: waiting for the other nodes of the cluster.</Message></Error>`)
+	}
+}
+
+// bucketCacheTTL: a cluster node re-reads bucket configuration after a second,
+// since its peers may have changed it (until peers notify each other).
+func bucketCacheTTL(cluster bool) time.Duration {
+	if cluster {
+		return time.Second
+	}
+	return 0
 }
 
 // clearTemp removes writes a previous process left unfinished.
@@ -233,16 +303,28 @@ func (s *Server) Layout() layout.Layout { return s.layout }
 // Objects is the object layer (for tests and tools in this module).
 func (s *Server) Objects() *objects.Layer { return s.layer }
 
-// Serve answers S3 requests on ln until Shutdown or Close.
+// Serve answers S3 requests on ln until Shutdown or Close. A cluster node already
+// serves its Config.Listener from New; Serve then waits for it to stop.
 func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.httpSrv != nil {
+		done := s.served
+		s.mu.Unlock()
+		<-done
+		return nil
+	}
+	s.served = make(chan struct{})
+	defer close(s.served)
 	s.httpSrv = &http.Server{
-		Handler:           s.handler,
+		Handler:           s,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
-	err := s.httpSrv.Serve(ln)
+	srv := s.httpSrv
+	s.mu.Unlock()
+	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -251,16 +333,25 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.httpSrv == nil {
+	s.mu.Lock()
+	srv := s.httpSrv
+	s.mu.Unlock()
+	if srv == nil {
 		return nil
 	}
-	return s.httpSrv.Shutdown(ctx)
+	return srv.Shutdown(ctx)
 }
 
 // Close stops serving and releases the drives.
 func (s *Server) Close() error {
-	if s.httpSrv != nil {
-		s.httpSrv.Close()
+	s.mu.Lock()
+	srv := s.httpSrv
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+	if s.metrics != nil {
+		s.metrics.Close() // stops a usage scan before the layer goes
 	}
 	if s.layer != nil {
 		s.layer.Close()

@@ -245,3 +245,16 @@ func checkID(what, id string) error {
 	}
 	return nil
 }
+
+// Encode is the on-disk encoding of f (checked), for drives written through the
+// drive interface (remote drives).
+func Encode(f Format) ([]byte, error) { return encodeFormat(f) }
+
+// Decode decodes and checks a format.json read through the drive interface.
+func Decode(data []byte) (*Format, error) {
+	f, err := decodeFormat(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorruptFormat, err)
+	}
+	return f, nil
+}

@@ -140,16 +140,25 @@ func (f *File) Find(id VersionID) *Version {
 	return nil
 }
 
-// Add inserts v, replacing a version with the same ID, keeping the order.
-// It returns the replaced version, if any.
+// Add inserts v, keeping the order, and returns the version that lost, if any.
+// Versions with the same ID (the null version, rewritten) are merged
+// deterministically: the one that sorts newer (Less) stays, whatever order the
+// updates arrive in, so drives that apply two concurrent writes in different orders
+// end identical. The loser is returned: the replaced version, or v itself when an
+// existing version is newer (the caller then discards v's data).
 func (f *File) Add(v Version) (replaced *Version) {
 	for i := range f.Versions {
-		if f.Versions[i].ID == v.ID {
-			old := f.Versions[i]
-			f.Versions = append(f.Versions[:i], f.Versions[i+1:]...)
-			replaced = &old
-			break
+		if f.Versions[i].ID != v.ID {
+			continue
 		}
+		if Less(&f.Versions[i], &v) {
+			lost := v
+			return &lost
+		}
+		old := f.Versions[i]
+		f.Versions = append(f.Versions[:i], f.Versions[i+1:]...)
+		replaced = &old
+		break
 	}
 	i := sort.Search(len(f.Versions), func(i int) bool { return Less(&v, &f.Versions[i]) })
 	f.Versions = append(f.Versions, Version{})

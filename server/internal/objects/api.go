@@ -69,6 +69,19 @@ type BucketConfig struct {
 	// Lifecycle is the lifecycle configuration (S3 LifecycleConfiguration XML, as
 	// stored), "" = none.
 	Lifecycle string `json:"lifecycle,omitempty"`
+	// PublicAccessBlock is the bucket's PublicAccessBlockConfiguration; nil = none.
+	PublicAccessBlock *PublicAccessBlock `json:"publicAccessBlock,omitempty"`
+}
+
+// PublicAccessBlock is S3's PublicAccessBlockConfiguration of a bucket. Cairn
+// honours BlockPublicPolicy (a public bucket policy is refused) and
+// RestrictPublicBuckets (anonymous requests are refused whatever the policy says);
+// ACLs are always private, so the two ACL settings are recorded only.
+type PublicAccessBlock struct {
+	BlockPublicAcls       bool `json:"blockPublicAcls,omitempty"`
+	IgnorePublicAcls      bool `json:"ignorePublicAcls,omitempty"`
+	BlockPublicPolicy     bool `json:"blockPublicPolicy,omitempty"`
+	RestrictPublicBuckets bool `json:"restrictPublicBuckets,omitempty"`
 }
 
 // ObjectInfo describes one version of an object (or a delete marker).

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 )
@@ -20,8 +21,10 @@ import (
 const bucketConfigDir = ".cairn/buckets"
 
 type bucketCache struct {
-	mu sync.Mutex
-	m  map[string]BucketConfig
+	mu  sync.Mutex
+	m   map[string]BucketConfig
+	at  map[string]time.Time // when each entry was read (with ttl)
+	ttl time.Duration
 }
 
 func bucketConfigPath(name string) string { return bucketConfigDir + "/" + name + ".json" }
@@ -93,6 +96,9 @@ func (l *Layer) eachSet(fn func(s *set) error) error {
 func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, error) {
 	l.bucket.mu.Lock()
 	cfg, ok := l.bucket.m[bucket]
+	if ok && l.bucket.ttl > 0 && time.Since(l.bucket.at[bucket]) > l.bucket.ttl {
+		ok = false
+	}
 	l.bucket.mu.Unlock()
 	if ok {
 		return cfg, nil
@@ -106,6 +112,12 @@ func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, 
 	}
 	l.bucket.mu.Lock()
 	l.bucket.m[bucket] = cfg
+	if l.bucket.ttl > 0 {
+		if l.bucket.at == nil {
+			l.bucket.at = map[string]time.Time{}
+		}
+		l.bucket.at[bucket] = time.Now()
+	}
 	l.bucket.mu.Unlock()
 	return cfg, nil
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// BucketCacheTTL bounds how long a bucket's configuration is cached. Zero
+	// caches until this layer changes it (a single node); a cluster node, whose
+	// peers change configuration too, sets a short TTL.
+	BucketCacheTTL time.Duration
 }
 
 // Layer is the erasure-coded object layer. Safe for concurrent use.
@@ -71,6 +75,7 @@ func New(cfg Config) (*Layer, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Layer{depID: cfg.DeploymentID, now: cfg.Now, log: cfg.Logger, locks: newNSLocks()}
+	l.bucket.ttl = cfg.BucketCacheTTL
 	l.bucket.m = map[string]BucketConfig{}
 	l.initBackground()
 	for i, drives := range cfg.Sets {
