@@ -275,6 +275,9 @@ func (l *Layer) saveScanPos(ctx context.Context) {
 
 // scanCycle walks every bucket from the saved position and heals inconsistent keys.
 func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
+	if err := l.healConfig(ctx); err != nil {
+		return err
+	}
 	buckets, err := l.ListBuckets(ctx)
 	if err != nil {
 		return err

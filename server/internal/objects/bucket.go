@@ -123,6 +123,19 @@ func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, 
 }
 
 func (l *Layer) readBucketConfig(ctx context.Context, bucket string) (BucketConfig, error) {
+	best, err := l.readBucketConfigRaw(ctx, bucket)
+	if err != nil {
+		return BucketConfig{}, err
+	}
+	var cfg BucketConfig
+	if err := json.Unmarshal(best, &cfg); err != nil {
+		return BucketConfig{}, fmt.Errorf("objects: bucket %s configuration: %w", bucket, err)
+	}
+	return cfg, nil
+}
+
+// readBucketConfigRaw returns the configuration file the read quorum agrees on.
+func (l *Layer) readBucketConfigRaw(ctx context.Context, bucket string) ([]byte, error) {
 	s := l.sets[0]
 	raws := make([][]byte, len(s.drives))
 	found := make([]bool, len(s.drives))
@@ -140,7 +153,7 @@ func (l *Layer) readBucketConfig(ctx context.Context, bucket string) (BucketConf
 		}
 	})
 	if responded < s.readQuorum() {
-		return BucketConfig{}, ErrReadQuorum
+		return nil, ErrReadQuorum
 	}
 	// Pick the most common content among the drives that have it.
 	votes := map[string]int{}
@@ -155,13 +168,9 @@ func (l *Layer) readBucketConfig(ctx context.Context, bucket string) (BucketConf
 		}
 	}
 	if count(found) < s.readQuorum() {
-		return BucketConfig{}, ErrBucketNotFound
+		return nil, ErrBucketNotFound
 	}
-	var cfg BucketConfig
-	if err := json.Unmarshal([]byte(best), &cfg); err != nil {
-		return BucketConfig{}, fmt.Errorf("objects: bucket %s configuration: %w", bucket, err)
-	}
-	return cfg, nil
+	return []byte(best), nil
 }
 
 // UpdateBucketConfig applies update to the bucket's configuration atomically.
