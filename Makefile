@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 3s
 DATA      ?= ./data
 
-.PHONY: all build run test unit fuzz vet lint bench clean
+.PHONY: all build run run-tls certs test unit fuzz vet lint bench clean
 
 all: build
 
@@ -17,6 +17,14 @@ build:
 run: build
 	mkdir -p $(DATA)
 	$(BIN) server --dev --address 127.0.0.1:9000 $(DATA)/d{1...6}
+
+# A development CA and certificate in ./certs, then the same server over TLS.
+certs: build
+	$(BIN) certs --dir ./certs --host localhost,127.0.0.1
+
+run-tls: certs
+	mkdir -p $(DATA)
+	$(BIN) server --dev --address 127.0.0.1:9000 --certs-dir ./certs $(DATA)/d{1...6}
 
 test: vet unit fuzz
 

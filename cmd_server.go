@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cairn-io/cairn/server"
+	"github.com/cairn-io/cairn/server/certs"
 )
 
 // Dev credentials, accepted only with --dev (what `make run` uses).
@@ -37,6 +39,7 @@ func runServer(args []string) error {
 	scanInterval := fs.Duration("scanner-interval", time.Minute, "pause between scanner cycles")
 	deepEvery := fs.Int("scanner-deep-every", 16, "every n-th scanner cycle also verifies shard contents (0: never)")
 	healWorkers := fs.Int("heal-workers", 1, "objects healed concurrently from the heal queue")
+	certsDir := fs.String("certs-dir", os.Getenv("CAIRN_CERTS_DIR"), "TLS: directory with public.crt and private.key (SNI: <domain>/ subfolders; CAs/ trusted peers); reloaded on change and SIGHUP")
 	metricsCfg := metricsFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
@@ -76,8 +79,33 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
+	scheme := "http"
+	var clientTLS *tls.Config
+	if *certsDir != "" {
+		store, err := certs.Load(*certsDir)
+		if err != nil {
+			return fmt.Errorf("--certs-dir: %w", err)
+		}
+		ln = tls.NewListener(ln, store.Server())
+		clientTLS, scheme = store.Client(), "https"
+		go store.Watch(ctx.Done(), 5*time.Second, func(err error) { log.Error("reloading certificates", "err", err) })
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		go func() {
+			for range hup {
+				if err := store.Reload(); err != nil {
+					log.Error("reloading certificates (SIGHUP)", "err", err)
+				} else {
+					log.Info("certificates reloaded")
+				}
+			}
+		}()
+		if leaf := store.Leaf(); leaf != nil {
+			log.Info("TLS enabled", "subject", leaf.Subject.CommonName, "expires", leaf.NotAfter)
+		}
+	}
 	srv, err := server.New(ctx, server.Config{
-		Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"),
+		Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS,
 		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
@@ -88,14 +116,14 @@ func runServer(args []string) error {
 	}
 	defer srv.Close()
 	lay := srv.Layout()
-	fmt.Printf("Cairn object server\n  endpoint:    http://%s\n  access key:  %s\n", ln.Addr(), user)
+	fmt.Printf("Cairn object server\n  endpoint:    %s://%s\n  access key:  %s\n", scheme, ln.Addr(), user)
 	if *dev && os.Getenv("CAIRN_ROOT_PASSWORD") == "" && os.Getenv("CAIRN_ROOT_PASSWORD_FILE") == "" {
 		fmt.Printf("  secret key:  %s   (dev credentials: never use them in production)\n", password)
 	} else {
 		fmt.Printf("  secret key:  (from CAIRN_ROOT_PASSWORD)\n")
 	}
 	fmt.Printf("  drives:      %d, %s\n", len(drives), lay)
-	fmt.Printf("  try:         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> aws --endpoint-url http://%s s3 ls\n", user, ln.Addr())
+	fmt.Printf("  try:         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> aws --endpoint-url %s://%s s3 ls\n", user, scheme, ln.Addr())
 	if a := os.Getenv("CAIRN_PPROF_ADDR"); a != "" {
 		// Profiling for benchmarks, on its own listener (never on the S3 port).
 		go func() { log.Warn("pprof", "err", http.ListenAndServe(a, pprofMux())) }()

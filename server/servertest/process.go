@@ -5,6 +5,7 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -52,6 +53,10 @@ type ProcOptions struct {
 	Env []string
 	// ReadyTimeout bounds WaitReady (default 20 s).
 	ReadyTimeout time.Duration
+	// TLS: the server serves HTTPS (pass --certs-dir in Args); URL is https:// and
+	// the harness's own probes and Client skip certificate verification (loopback
+	// tests that check verification build their own client).
+	TLS bool
 }
 
 // Process is the real `cairn` binary running as a child process, for tests that
@@ -154,6 +159,9 @@ func StartProcess(t testing.TB, opts ProcOptions) *Process {
 			p.Addr = FreeAddr(t)
 		}
 		p.URL = "http://" + p.Addr
+		if opts.TLS {
+			p.URL = "https://" + p.Addr
+		}
 		if err := p.start(); err != nil {
 			t.Fatalf("servertest: %v", err)
 		}
@@ -317,7 +325,8 @@ func (p *Process) waitReady(timeout time.Duration) error {
 	p.mu.Lock()
 	done := p.done
 	p.mu.Unlock()
-	hc := &http.Client{Timeout: 2 * time.Second}
+	hc := p.httpClient()
+	hc.Timeout = 2 * time.Second
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -348,8 +357,15 @@ func (p *Process) Client(optFns ...func(*s3.Options)) *s3.Client {
 		Region:       p.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(p.AccessKey, p.SecretKey, ""),
 		UsePathStyle: true,
-		HTTPClient:   &http.Client{},
+		HTTPClient:   p.httpClient(),
 	}, optFns...)
+}
+
+func (p *Process) httpClient() *http.Client {
+	if !p.opts.TLS {
+		return &http.Client{}
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 }
 
 // The binary, built at most once per test binary.
