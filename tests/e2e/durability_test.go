@@ -124,7 +124,7 @@ func TestDurabilityDrivesLost(t *testing.T) {
 	// (a) The same two drives deleted outright under the running server. Writes
 	// still have their quorum (4 of 6) and must succeed.
 	for _, i := range lost {
-		if err := os.RemoveAll(p.Drives[i]); err != nil {
+		if err := removeDrive(p.Drives[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,7 +170,7 @@ func TestDurabilityDrivesLost(t *testing.T) {
 	// and write quorum of 4. Reads must fail with a 5xx, never return wrong data.
 	gone := []int{0, 1, 2}
 	for _, i := range gone {
-		if err := os.RemoveAll(p.Drives[i]); err != nil {
+		if err := removeDrive(p.Drives[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -294,4 +294,18 @@ func flipBytes(path string) error {
 		}
 	}
 	return f.Close()
+}
+
+// removeDrive deletes a drive directory while the server runs. The server's
+// background healing may be writing into it at that moment (it does not know yet
+// that the drive is going away), so a removal that races with a new file is retried.
+func removeDrive(dir string) error {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
 }

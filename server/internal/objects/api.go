@@ -109,7 +109,18 @@ type ObjectInfo struct {
 	PartCount int
 	// Parts lists a multipart object's parts (nil otherwise), for GET ?partNumber.
 	Parts []PartInfo
+	// Internal is metadata the server keeps for itself (sealed encryption keys,
+	// …): stored with the version, never sent to clients. Keys are canonical
+	// header-style names.
+	Internal map[string]string
+	// StoredSize is the number of bytes the layer stores and streams (WriteRange
+	// offsets): Size unless a transformation (encryption) changed the length, in
+	// which case Size is the client's length (PutOptions.ActualSize).
+	StoredSize int64
 }
+
+// internalPrefix marks Internal metadata inside the stored metadata map.
+const internalPrefix = "X-Cairn-Internal-"
 
 // Checksum is a checksum supplied with an upload. Value is filled in by the reader
 // that computes it, before the reader returns io.EOF; the object layer stores it.
@@ -146,6 +157,16 @@ type PutOptions struct {
 	Conditions Conditions
 	// ModTime overrides the version's modification time (zero = now). Used by copy and tests.
 	ModTime time.Time
+	// Internal is stored with the version and returned in ObjectInfo.Internal only.
+	Internal map[string]string
+	// ActualSize, when ≥ 0 and the body is a transformed stream (encryption), is
+	// the size clients see; the stored bytes keep their own size. -1 or 0 with
+	// Internal unset: the stored size.
+	ActualSize int64
+	// ETag, when set, is stored instead of the MD5 of the stored bytes (an
+	// encrypted body's ETag is computed by the S3 layer). ContentMD5 is then the
+	// caller's to check.
+	ETag string
 }
 
 // MarkerError is returned (wrapping ErrDeleteMarker) when a read addresses a delete
@@ -247,6 +268,9 @@ type CompleteOptions struct {
 	// algorithm that has one.
 	Checksum     *Checksum
 	ChecksumType string
+	// ActualSize: the client's size of an object whose parts were transformed
+	// (encrypted); 0 with no internal metadata means "the stored size".
+	ActualSize int64
 }
 
 // ListPartsResult is one page of ListParts.

@@ -1,6 +1,9 @@
 package objects
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
@@ -12,6 +15,7 @@ func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning
 		IsLatest:     latest,
 		DeleteMarker: v.Kind == meta.KindDeleteMarker,
 		Size:         v.Size,
+		StoredSize:   v.Size,
 		ETag:         v.ETag,
 		ModTime:      v.ModTime,
 		Meta:         v.Meta,
@@ -19,6 +23,7 @@ func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning
 		Checksums:    v.Checksums,
 		ChecksumType: v.ChecksumType,
 	}
+	splitInternal(&oi)
 	switch {
 	case !v.ID.IsNull():
 		oi.VersionID = formatUUID(v.ID)
@@ -54,4 +59,34 @@ func parseVersionID(s string) (meta.VersionID, error) {
 		return meta.VersionID{}, ErrInvalidVersionID
 	}
 	return id, nil
+}
+
+// splitInternal moves internal metadata out of oi.Meta into oi.Internal.
+func splitInternal(oi *ObjectInfo) {
+	var user map[string]string
+	for k, v := range oi.Meta {
+		name, ok := strings.CutPrefix(k, internalPrefix)
+		if !ok {
+			continue
+		}
+		if user == nil {
+			user = make(map[string]string, len(oi.Meta))
+			for k2, v2 := range oi.Meta {
+				if !strings.HasPrefix(k2, internalPrefix) {
+					user[k2] = v2
+				}
+			}
+			oi.Internal = map[string]string{}
+		}
+		if name == "Actual-Size" {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				oi.Size = n
+			}
+			continue
+		}
+		oi.Internal[name] = v
+	}
+	if user != nil {
+		oi.Meta = user
+	}
 }

@@ -68,7 +68,7 @@ func (l *Layer) NewMultipartUpload(ctx context.Context, bucket, key string, opts
 	s := l.setFor(bucket, key)
 	um := uploadMeta{
 		Key: key, UploadID: formatUUID(newID()), Initiated: l.now().UTC(),
-		Meta: opts.Meta, Tags: opts.Tags, Rotation: int(newID()[0]) % len(s.drives),
+		Meta: withInternal(opts.Meta, opts.Internal, 0), Tags: opts.Tags, Rotation: int(newID()[0]) % len(s.drives),
 	}
 	if opts.Checksum != nil {
 		um.ChecksumAlgorithm = opts.Checksum.Algorithm
@@ -290,6 +290,12 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		keep["part."+itoa(pm.Number)] = true
 	}
 	v.ETag = fmt.Sprintf("%x-%d", md5s.Sum(nil), len(parts))
+	if opts.ActualSize > 0 || (opts.ActualSize == 0 && hasInternal(um.Meta)) {
+		v.Meta = withInternal(v.Meta, nil, opts.ActualSize)
+		if opts.ActualSize == 0 {
+			v.Meta[internalPrefix+"Actual-Size"] = "0"
+		}
+	}
 	if opts.Checksum != nil && opts.Checksum.Value != "" {
 		v.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
 		v.ChecksumType = opts.ChecksumType

@@ -761,3 +761,31 @@ func TestConfigDocuments(t *testing.T) {
 		}
 	}
 }
+
+func TestInternalMetadataAndActualSize(t *testing.T) {
+	l := newTestLayer(t, 4, 2)
+	ctx := context.Background()
+	mkBucket(t, l, "bkt")
+	stored := randData(3, 1000)
+	oi, err := l.PutObject(ctx, "bkt", "enc", bytes.NewReader(stored), PutOptions{
+		Size: int64(len(stored)), Meta: map[string]string{"X-Amz-Meta-A": "b"},
+		Internal: map[string]string{"Sealed-Key": "secret-sealed"}, ActualSize: 900, ETag: "client-etag",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.StatObject(ctx, "bkt", "enc", GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != 900 || st.StoredSize != 1000 || st.ETag != "client-etag" || oi.ETag != "client-etag" {
+		t.Fatalf("sizes/etag: %+v", st)
+	}
+	if st.Internal["Sealed-Key"] != "secret-sealed" || len(st.Meta) != 1 || st.Meta["X-Amz-Meta-A"] != "b" {
+		t.Fatalf("internal metadata leaked or lost: meta %v internal %v", st.Meta, st.Internal)
+	}
+	res, _ := l.ListObjects(ctx, "bkt", ListOptions{})
+	if len(res.Objects) != 1 || res.Objects[0].Size != 900 || res.Objects[0].Meta["X-Cairn-Internal-Sealed-Key"] != "" {
+		t.Fatalf("listing: %+v", res.Objects)
+	}
+}

@@ -38,19 +38,27 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, ErrEntityTooLarge
 	}
 	s := l.setFor(bucket, key)
-	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, rot: -1, inline: true})
+	wantMD5 := opts.ContentMD5
+	if opts.ETag != "" {
+		wantMD5 = nil // the body is transformed: the caller checks the client's MD5
+	}
+	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	defer staged.cleanup(context.WithoutCancel(ctx))
+	etag := staged.etag
+	if opts.ETag != "" {
+		etag = opts.ETag
+	}
 	v := meta.Version{
 		Kind:    meta.KindObject,
 		Size:    staged.size,
-		ETag:    staged.etag,
-		Meta:    opts.Meta,
+		ETag:    etag,
+		Meta:    withInternal(opts.Meta, opts.Internal, opts.ActualSize),
 		Tags:    opts.Tags,
 		Erasure: staged.erasure,
-		Parts:   []meta.Part{{Number: 1, Size: staged.size, ETag: staged.etag}},
+		Parts:   []meta.Part{{Number: 1, Size: staged.size, ETag: etag}},
 	}
 	if opts.Checksum != nil && opts.Checksum.Value != "" {
 		v.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
@@ -367,3 +375,31 @@ func count(b []bool) int {
 func tmpPath() string { return ".cairn/tmp/" + formatUUID(newID()) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// withInternal stores internal metadata (and a transformed body's client size)
+// beside the client's metadata, under internalPrefix.
+func withInternal(m, internal map[string]string, actualSize int64) map[string]string {
+	if len(internal) == 0 && actualSize <= 0 {
+		return m
+	}
+	out := make(map[string]string, len(m)+len(internal)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range internal {
+		out[internalPrefix+k] = v
+	}
+	if actualSize > 0 || (actualSize == 0 && len(internal) > 0) {
+		out[internalPrefix+"Actual-Size"] = strconv.FormatInt(actualSize, 10)
+	}
+	return out
+}
+
+func hasInternal(m map[string]string) bool {
+	for k := range m {
+		if strings.HasPrefix(k, internalPrefix) {
+			return true
+		}
+	}
+	return false
+}
