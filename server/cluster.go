@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-io/cairn/server/internal/dlock"
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/layout"
+	"github.com/cairn-io/cairn/server/internal/rpcauth"
 )
 
 // Clusters. Every node runs `cairn server --address HOST:PORT ENDPOINT...` with the
@@ -225,4 +227,64 @@ func unreachable(states []layout.DriveState) bool {
 		}
 	}
 	return false
+}
+
+// lockStateFile records, on a node's first local drive, whether the node stopped
+// cleanly; see clusterLocks.
+const lockStateFile = ".cairn/lock-state.json"
+
+// clusterLocks builds the node's lock table (served to the others) and the client
+// that takes locks on a majority of nodes. A node that crashed may have granted
+// leases it no longer remembers, so its table refuses grants for one lease period
+// after start (package dlock explains why); after a clean stop, or on first boot,
+// there is nothing to forget and it grants at once.
+func (s *Server) clusterLocks(ctx context.Context, eps []endpoint, auth rpcauth.Auth) (*dlock.Table, *dlock.Client) {
+	var state drive.Drive
+	for _, e := range eps {
+		if d, ok := s.local[e.path]; ok && e.node == s.cfg.Address {
+			state = d
+			break
+		}
+	}
+	grace := dlock.DefaultTTL
+	if raw, err := state.ReadFile(ctx, lockStateFile); errors.Is(err, drive.ErrNotFound) || (err == nil && strings.Contains(string(raw), `"clean":true`)) {
+		grace = 0
+	}
+	if grace > 0 {
+		s.cfg.Logger.Warn("node did not stop cleanly: refusing cluster locks for one lease period", "period", grace)
+	}
+	state.WriteFile(ctx, lockStateFile, []byte(`{"clean":false}`))
+	state.Sync(ctx)
+	s.lockState = state
+	table := dlock.NewTable(s.cfg.Now, grace)
+	client := &dlock.Client{Owner: s.cfg.Address}
+	seen := map[string]bool{}
+	scheme := "http://"
+	if s.cfg.ClientTLS != nil {
+		scheme = "https://"
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: s.cfg.ClientTLS, MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+	for _, e := range eps {
+		if seen[e.node] {
+			continue
+		}
+		seen[e.node] = true
+		if e.node == s.cfg.Address {
+			client.Nodes = append(client.Nodes, table)
+		} else {
+			client.Nodes = append(client.Nodes, &dlock.Remote{Base: scheme + e.node, Auth: auth, Client: hc})
+		}
+	}
+	return table, client
+}
+
+// markCleanStop records a clean stop for the next start (see clusterLocks).
+func (s *Server) markCleanStop() {
+	if s.lockState == nil {
+		return
+	}
+	ctx := context.Background()
+	if s.lockState.WriteFile(ctx, lockStateFile, []byte(`{"clean":true}`)) == nil {
+		s.lockState.Sync(ctx)
+	}
 }

@@ -7,6 +7,7 @@
 //	net/http server
 //	  → s3api    route (path-style and virtual-host), decode the request
 //	  → sigv4    verify the signature: header, presigned URL, aws-chunked payload
+//	  → iam      authorize: identity and bucket policies, conditions (iam.go)
 //	  → s3api    handler: options, call the object layer, encode the XML response
 //	  → objects  buckets, versions, multipart, listing; pick the erasure set
 //	  → erasure  k data + m parity shards per block; write quorum; reconstruct on read
@@ -15,12 +16,11 @@
 //
 // Startup (New): expand nothing (callers pass drive paths), plan the erasure layout
 // (package layout), reconcile each drive's identity file, clear temp areas, open the
-// drives and build the object layer and the S3 handler.
+// drives and build the object layer, the IAM store and the S3 and admin handlers.
 package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -33,12 +33,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cairn-io/cairn/server/internal/dlock"
 	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/iam"
 	"github.com/cairn-io/cairn/server/internal/layout"
 	"github.com/cairn-io/cairn/server/internal/metrics"
 	"github.com/cairn-io/cairn/server/internal/objects"
+	"github.com/cairn-io/cairn/server/internal/rpcauth"
 	"github.com/cairn-io/cairn/server/internal/s3api"
-	"github.com/cairn-io/cairn/server/internal/sigv4"
 )
 
 // Config configures a server.
@@ -82,23 +84,30 @@ type Config struct {
 	NoBackground bool
 	// Metrics configures GET /metrics (see MetricsConfig).
 	Metrics MetricsConfig
+	// Version is reported by the admin API (GET /cairn/admin/v1/info); "" = "dev".
+	Version string
 }
 
 // Server is a running object server's parts. Serve it with Serve or use Handler.
 type Server struct {
-	cfg     Config
-	local   map[string]drive.Drive // this node's drives by path, served over RPC
-	app     atomic.Pointer[http.Handler]
-	rpc     http.Handler
-	mu      sync.Mutex    // guards httpSrv
-	served  chan struct{} // closed when Serve returns
-	layout  layout.Layout
-	deploy  string
-	drives  []*drive.Local
-	layer   *objects.Layer
-	handler http.Handler
-	httpSrv *http.Server
-	metrics *metrics.Metrics
+	cfg       Config
+	local     map[string]drive.Drive // this node's drives by path, served over RPC
+	app       atomic.Pointer[http.Handler]
+	rpc       http.Handler
+	lockRPC   http.Handler
+	lockState drive.Drive   // where a cluster node records a clean stop
+	mu        sync.Mutex    // guards httpSrv
+	served    chan struct{} // closed when Serve returns
+	layout    layout.Layout
+	deploy    string
+	drives    []*drive.Local
+	layer     *objects.Layer
+	handler   http.Handler
+	httpSrv   *http.Server
+	metrics   *metrics.Metrics
+	iam       *iam.Store      // users, groups, policies, access keys (iam.go)
+	authz     *iam.Authorizer // decides every S3 and admin request
+	stopIAM   func()          // stops a cluster node's IAM refresh; nil otherwise
 }
 
 // ExpandDrives expands ellipsis patterns ("./data/d{1...6}") in drive arguments.
@@ -162,15 +171,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	eps = interleave(eps)
 	s := &Server{cfg: cfg, layout: lay, metrics: newMetrics(cfg)}
-	auth := drive.NewRPCAuth(clusterKey(cfg))
+	auth := rpcauth.New(clusterKey(cfg))
 	drives, err := s.openEndpoints(eps, auth)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	var locker objects.ClusterLocker
 	if cluster {
 		s.rpc = &drive.RPCHandler{Drives: s.local, Auth: auth, Now: cfg.Now}
-		go s.Serve(cfg.Listener) // storage RPC and liveness while booting
+		table, client := s.clusterLocks(ctx, eps, auth)
+		s.lockRPC = &dlock.Handler{Table: table, Auth: auth}
+		locker = client
+		go s.Serve(cfg.Listener) // storage RPC, locks and liveness while booting
 	}
 	var res layout.Result
 	for {
@@ -213,11 +226,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 				clearTemp(ctx, ld, cfg.Logger)
 			}
 		}
-		sets[set] = append(sets[set], s.metrics.WrapDrive(d, 0, set))
+		sets[set] = append(sets[set], s.metrics.WrapDrive(d, 0, set, eps[i].raw))
 	}
 	s.layer, err = objects.New(objects.Config{
 		Sets: sets, Parity: lay.ParityShards, DeploymentID: s.deploy,
 		Now: cfg.Now, Logger: cfg.Logger, BucketCacheTTL: bucketCacheTTL(cluster),
+		ClusterLocker: locker,
 	})
 	if err != nil {
 		s.Close()
@@ -230,17 +244,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			DeepEvery: cfg.DeepScanEvery, HealWorkers: cfg.HealWorkers,
 		})
 	}
-	s.handler = s.metrics.Mount(s3api.NewHandler(s3api.Config{
-		Objects: s.layer,
-		Auth: &sigv4.Verifier{
-			Creds:  rootCreds{user: cfg.RootUser, password: cfg.RootPassword},
-			Region: cfg.Region,
-			Now:    cfg.Now,
-		},
-		Region:  cfg.Region,
-		Domains: cfg.Domains,
-		Logger:  cfg.Logger,
-	}))
+	verifier, err := s.openIAM(ctx, cluster)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.handler = s.metrics.Mount(s.withAdmin(verifier, s3api.NewHandler(s3api.Config{
+		Objects:   s.layer,
+		Auth:      verifier,
+		Authorize: s.authz.Authorize,
+		Region:    cfg.Region,
+		Domains:   cfg.Domains,
+		Logger:    cfg.Logger,
+		Observer:  s.metrics.S3(),
+	})))
 	s.app.Store(&s.handler)
 	return s, nil
 }
@@ -250,6 +267,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.rpc != nil && strings.HasPrefix(r.URL.Path, drive.RPCPrefix) {
 		s.rpc.ServeHTTP(w, r)
+		return
+	}
+	if s.lockRPC != nil && strings.HasPrefix(r.URL.Path, dlock.RPCPrefix) {
+		s.lockRPC.ServeHTTP(w, r)
 		return
 	}
 	if h := s.app.Load(); h != nil {
@@ -285,15 +306,6 @@ func clearTemp(ctx context.Context, d drive.Drive, log *slog.Logger) {
 	}
 }
 
-type rootCreds struct{ user, password string }
-
-func (c rootCreds) SecretKey(accessKey string) (string, bool) {
-	if subtle.ConstantTimeCompare([]byte(accessKey), []byte(c.user)) == 1 {
-		return c.password, true
-	}
-	return "", false
-}
-
 // Handler is the S3 HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -302,6 +314,9 @@ func (s *Server) Layout() layout.Layout { return s.layout }
 
 // Objects is the object layer (for tests and tools in this module).
 func (s *Server) Objects() *objects.Layer { return s.layer }
+
+// IAM is the IAM store (for tests and tools in this module).
+func (s *Server) IAM() *iam.Store { return s.iam }
 
 // Serve answers S3 requests on ln until Shutdown or Close. A cluster node already
 // serves its Config.Listener from New; Serve then waits for it to stop.
@@ -339,7 +354,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if srv == nil {
 		return nil
 	}
-	return srv.Shutdown(ctx)
+	err := srv.Shutdown(ctx)
+	if err == nil {
+		s.markCleanStop()
+	}
+	return err
 }
 
 // Close stops serving and releases the drives.
@@ -352,6 +371,9 @@ func (s *Server) Close() error {
 	}
 	if s.metrics != nil {
 		s.metrics.Close() // stops a usage scan before the layer goes
+	}
+	if s.stopIAM != nil {
+		s.stopIAM()
 	}
 	if s.layer != nil {
 		s.layer.Close()

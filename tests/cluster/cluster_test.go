@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -10,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/cairn-io/cairn/server/servertest"
 )
@@ -48,8 +51,9 @@ func startCluster(t *testing.T, n, d int, extra ...string) []*node {
 	for i := n - 1; i >= 0; i-- {
 		nodes[i].p = servertest.StartProcess(t, servertest.ProcOptions{DriveArgs: []string{pool}, Address: nodes[i].addr, Args: args})
 	}
-	for _, nd := range nodes {
+	for i, nd := range nodes {
 		waitReady(t, nd.p.URL)
+		t.Logf("node %d ready", i+1)
 	}
 	return nodes
 }
@@ -105,7 +109,9 @@ func TestFourNodeCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four server processes")
 	}
+	start := time.Now()
 	nodes := startCluster(t, 4, 4)
+	t.Logf("cluster of 4 nodes ready in %v", time.Since(start).Round(time.Millisecond))
 	ctx := context.Background()
 	c1 := nodes[0].p.Client()
 	if _, err := c1.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
@@ -126,6 +132,34 @@ func TestFourNodeCluster(t *testing.T) {
 		out, err := nodes[3].p.Client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data")})
 		if err != nil || len(out.Contents) != len(want) {
 			t.Fatalf("list: %v, %d objects", err, len(out.Contents))
+		}
+	})
+	t.Run("conditional writes are atomic across nodes", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[string]int{}
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := nodes[i%4].p.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("lease"),
+					Body: strings.NewReader(fmt.Sprint("writer ", i)), IfNoneMatch: aws.String("*")})
+				mu.Lock()
+				defer mu.Unlock()
+				var ae smithy.APIError
+				switch {
+				case err == nil:
+					codes["200"]++
+				case errors.As(err, &ae):
+					codes[ae.ErrorCode()]++
+				default:
+					codes[err.Error()]++
+				}
+			}()
+		}
+		wg.Wait()
+		if codes["200"] != 1 || codes["PreconditionFailed"] != 49 {
+			t.Fatalf("50 If-None-Match PUTs over 4 nodes: %v", codes)
 		}
 	})
 	t.Run("one node killed", func(t *testing.T) {

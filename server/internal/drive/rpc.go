@@ -3,9 +3,6 @@ package drive
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairn-io/cairn/server/internal/rpcauth"
 )
 
 // Node-to-node storage RPC: a Remote drive on one node calls the RPC handler of the
@@ -32,50 +31,13 @@ import (
 // RPCPrefix is the URL path prefix of the storage RPC.
 const RPCPrefix = "/cairn/rpc/v1/drive/"
 
-const (
-	hdrTime  = "X-Cairn-Time"
-	hdrSig   = "X-Cairn-Signature"
-	hdrError = "X-Cairn-Error"
-	maxSkew  = 5 * time.Minute
-)
+const hdrError = "X-Cairn-Error"
 
-// RPCAuth signs and verifies storage RPC requests.
-type RPCAuth struct{ key []byte }
+// RPCAuth authenticates storage RPC (see package rpcauth).
+type RPCAuth = rpcauth.Auth
 
 // NewRPCAuth derives the RPC key from the cluster secret.
-func NewRPCAuth(clusterSecret string) RPCAuth {
-	m := hmac.New(sha256.New, []byte("cairn storage rpc v1"))
-	m.Write([]byte(clusterSecret))
-	return RPCAuth{key: m.Sum(nil)}
-}
-
-func (a RPCAuth) mac(method, path, query, ts string) string {
-	m := hmac.New(sha256.New, a.key)
-	fmt.Fprintf(m, "%s\n%s\n%s\n%s", method, path, query, ts)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func (a RPCAuth) sign(r *http.Request, now time.Time) {
-	ts := strconv.FormatInt(now.Unix(), 10)
-	r.Header.Set(hdrTime, ts)
-	r.Header.Set(hdrSig, a.mac(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, ts))
-}
-
-func (a RPCAuth) verify(r *http.Request, now time.Time) error {
-	ts := r.Header.Get(hdrTime)
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return errors.New("missing or bad timestamp")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
-		return errors.New("request time too skewed")
-	}
-	want := a.mac(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, ts)
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get(hdrSig))) {
-		return errors.New("bad signature")
-	}
-	return nil
-}
+func NewRPCAuth(clusterSecret string) RPCAuth { return rpcauth.New(clusterSecret) }
 
 var errCodes = []struct {
 	code string
@@ -116,7 +78,7 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Now != nil {
 		now = h.Now
 	}
-	if err := h.Auth.verify(r, now()); err != nil {
+	if err := h.Auth.Verify(r, now()); err != nil {
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -267,7 +229,7 @@ func (r *Remote) call(ctx context.Context, op string, q url.Values, body io.Read
 	if err != nil {
 		return nil, err
 	}
-	r.auth.sign(req, time.Now())
+	r.auth.Sign(req, time.Now())
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("drive %s: %s: %w: %w", r, op, ErrOffline, err)

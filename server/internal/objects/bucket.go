@@ -34,7 +34,7 @@ func (l *Layer) MakeBucket(ctx context.Context, bucket string, cfg BucketConfig)
 	if err := CheckBucketName(bucket); err != nil {
 		return err
 	}
-	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	unlock, err := l.lockWrite(ctx, "\x00bucket/"+bucket)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (l *Layer) readBucketConfigRaw(ctx context.Context, bucket string) ([]byte,
 
 // UpdateBucketConfig applies update to the bucket's configuration atomically.
 func (l *Layer) UpdateBucketConfig(ctx context.Context, bucket string, update func(*BucketConfig) error) error {
-	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	unlock, err := l.lockWrite(ctx, "\x00bucket/"+bucket)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (l *Layer) DeleteBucket(ctx context.Context, bucket string) error {
 	if _, err := l.BucketConfig(ctx, bucket); err != nil {
 		return err
 	}
-	unlock, err := l.locks.Lock(ctx, "\x00bucket/"+bucket)
+	unlock, err := l.lockWrite(ctx, "\x00bucket/"+bucket)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 		return DeleteResult{}, err
 	}
 	s := l.setFor(bucket, key)
-	unlock, err := l.locks.Lock(ctx, bucket+"/"+key)
+	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return DeleteResult{}, err
 	}
@@ -85,7 +85,7 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 		return ObjectInfo{}, err
 	}
 	s := l.setFor(bucket, key)
-	unlock, err := l.locks.Lock(ctx, bucket+"/"+key)
+	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

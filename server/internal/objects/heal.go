@@ -39,7 +39,7 @@ func (l *Layer) HealObject(ctx context.Context, bucket, key string, opts HealOpt
 		return HealResult{}, err
 	}
 	s := l.setFor(bucket, key)
-	unlock, err := l.locks.Lock(ctx, bucket+"/"+key)
+	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return HealResult{}, err
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ClusterLocker, in a cluster, makes write locks cluster-wide.
+	ClusterLocker ClusterLocker
 	// BucketCacheTTL bounds how long a bucket's configuration is cached. Zero
 	// caches until this layer changes it (a single node); a cluster node, whose
 	// peers change configuration too, sets a short TTL.
@@ -42,14 +44,15 @@ type Config struct {
 
 // Layer is the erasure-coded object layer. Safe for concurrent use.
 type Layer struct {
-	sets   []*set
-	depID  string
-	now    func() time.Time
-	log    *slog.Logger
-	locks  *nsLocks
-	stats  counters
-	bucket bucketCache
-	bg     background
+	sets    []*set
+	depID   string
+	now     func() time.Time
+	log     *slog.Logger
+	locks   *nsLocks
+	stats   counters
+	bucket  bucketCache
+	bg      background
+	cluster ClusterLocker
 }
 
 type counters struct {
@@ -76,6 +79,7 @@ func New(cfg Config) (*Layer, error) {
 	}
 	l := &Layer{depID: cfg.DeploymentID, now: cfg.Now, log: cfg.Logger, locks: newNSLocks()}
 	l.bucket.ttl = cfg.BucketCacheTTL
+	l.cluster = cfg.ClusterLocker
 	l.bucket.m = map[string]BucketConfig{}
 	l.initBackground()
 	for i, drives := range cfg.Sets {

@@ -2,8 +2,30 @@ package objects
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
+
+// ClusterLocker takes a name's write lock across the nodes of a cluster (see
+// package dlock). The returned unlock releases it.
+type ClusterLocker interface {
+	Lock(ctx context.Context, name string) (held context.Context, unlock func(), err error)
+}
+
+// lockWrite takes name's write lock on this node and, in a cluster, on a majority
+// of the nodes, so writers on different nodes exclude each other too.
+func (l *Layer) lockWrite(ctx context.Context, name string) (func(), error) {
+	unlock, err := l.locks.Lock(ctx, name)
+	if err != nil || l.cluster == nil {
+		return unlock, err
+	}
+	_, cunlock, err := l.cluster.Lock(ctx, name)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("%w: %w", ErrWriteQuorum, err)
+	}
+	return func() { cunlock(); unlock() }, nil
+}
 
 // nsLocks is the per-object namespace lock table of one node: commits take the write
 // lock, reads hold the read lock while they stream. Entries are reference counted and

@@ -160,7 +160,7 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 		pm.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
 	}
 	data, _ := json.Marshal(pm)
-	unlock, err := l.locks.Lock(ctx, "\x00upload/"+uploadID)
+	unlock, err := l.lockWrite(ctx, "\x00upload/"+uploadID)
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -253,7 +253,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	s := l.setFor(bucket, key)
 	dir := uploadDir(bucket, key, uploadID)
-	unlockUp, err := l.locks.Lock(ctx, "\x00upload/"+uploadID)
+	unlockUp, err := l.lockWrite(ctx, "\x00upload/"+uploadID)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -305,7 +305,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 			v.ChecksumType = "COMPOSITE"
 		}
 	}
-	unlock, err := l.locks.Lock(ctx, bucket+"/"+key)
+	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -374,7 +374,7 @@ func (l *Layer) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID 
 	}
 	s := l.setFor(bucket, key)
 	dir := uploadDir(bucket, key, uploadID)
-	unlock, err := l.locks.Lock(ctx, "\x00upload/"+uploadID)
+	unlock, err := l.lockWrite(ctx, "\x00upload/"+uploadID)
 	if err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func (st *staged) cleanup(ctx context.Context) {
 
 // commitVersion makes v (data in st) the newest version of bucket/key.
 func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Version, st *staged, vs Versioning, cond Conditions, modTime time.Time) (ObjectInfo, error) {
-	unlock, err := s.l.locks.Lock(ctx, bucket+"/"+key)
+	unlock, err := s.l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
