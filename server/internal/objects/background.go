@@ -25,6 +25,19 @@ import (
 // (heal/scanner.json) every few hundred keys, so a restart resumes the cycle where it
 // stopped: a replaced drive is rebuilt completely by one full cycle, resumable.
 
+// ScanHooks let other parts of the server ride on the scanner instead of walking
+// the namespace themselves (lifecycle rules): Cycle runs at the start of every
+// cycle, Object for every key the cycle visits with its versions, newest first.
+// Hooks run on the scanner's goroutine, within its rate limit; they must not
+// block for long.
+type ScanHooks struct {
+	Cycle  func(ctx context.Context, cycle int64)
+	Object func(ctx context.Context, bucket string, cfg BucketConfig, key string, versions []ObjectInfo)
+}
+
+// SetScanHooks installs the scanner hooks (before StartBackground).
+func (l *Layer) SetScanHooks(h ScanHooks) { l.bg.hooks = h }
+
 // BackgroundOptions configure StartBackground.
 type BackgroundOptions struct {
 	// ScanRate is the scanner's budget in keys per second (0: 200).
@@ -68,6 +81,7 @@ type background struct {
 	ctx       context.Context // ends at Close
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	hooks     ScanHooks
 }
 
 type scanPos struct {
@@ -278,6 +292,12 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 	if err := l.healConfig(ctx); err != nil {
 		return err
 	}
+	if h := l.bg.hooks.Cycle; h != nil {
+		l.bg.posMu.Lock()
+		cycle := l.bg.pos.Cycle
+		l.bg.posMu.Unlock()
+		h(ctx, cycle)
+	}
 	buckets, err := l.ListBuckets(ctx)
 	if err != nil {
 		return err
@@ -317,6 +337,15 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 				l.bg.stats.scanned.Add(1)
 				if !e.consistent || deep {
 					l.heal(ctx, healItem{b.Name, e.key}, HealOptions{Verify: deep})
+				}
+				if h := l.bg.hooks.Object; h != nil && e.file != nil && len(e.file.Versions) > 0 {
+					if cfg, err := l.BucketConfig(ctx, b.Name); err == nil {
+						vs := make([]ObjectInfo, len(e.file.Versions))
+						for i := range e.file.Versions {
+							vs[i] = versionInfo(b.Name, e.key, &e.file.Versions[i], i == 0, cfg.Versioning)
+						}
+						h(ctx, b.Name, cfg, e.key, vs)
+					}
 				}
 				l.bg.posMu.Lock()
 				l.bg.pos.Bucket, l.bg.pos.Key = b.Name, e.key

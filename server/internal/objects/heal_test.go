@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,5 +207,32 @@ func TestHealQueueSurvivesRestart(t *testing.T) {
 	})
 	if st := l2.HealStats(); st.ShardsHealed == 0 {
 		t.Fatalf("nothing healed from the reloaded queue: %+v", st)
+	}
+}
+
+func TestScanHooksSeeEveryKey(t *testing.T) {
+	l := newTestLayer(t, 4, 2)
+	want := healFixture(t, l)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	cycles := 0
+	l.SetScanHooks(ScanHooks{
+		Cycle: func(context.Context, int64) { mu.Lock(); cycles++; mu.Unlock() },
+		Object: func(_ context.Context, bucket string, _ BucketConfig, key string, vs []ObjectInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			if bucket == "bkt" && len(vs) > 0 && vs[0].IsLatest {
+				seen[key]++
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.StartBackground(ctx, BackgroundOptions{ScanRate: 10000, ScanInterval: time.Hour})
+	waitFor(t, "a cycle", func() bool { return l.HealStats().ScanCycles >= 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if cycles != 1 || len(seen) != len(want) {
+		t.Fatalf("cycles %d, keys seen %d of %d", cycles, len(seen), len(want))
 	}
 }
