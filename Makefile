@@ -50,5 +50,21 @@ lint: vet
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1s ./server/internal/...
 
+# The provider in Terraform's implied filesystem mirror, so `terraform init` finds
+# cairn/cairn without a registry (a mirror needs a real file, not the symlink).
+PROVIDER_VERSION ?= 0.1.0
+PROVIDER_MIRROR   = $(HOME)/.terraform.d/plugins/registry.terraform.io/cairn/cairn/$(PROVIDER_VERSION)/$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH)
+
+.PHONY: install-provider docs
+install-provider: build
+	mkdir -p $(PROVIDER_MIRROR)
+	cp -f $(BIN) $(PROVIDER_MIRROR)/terraform-provider-cairn_v$(PROVIDER_VERSION)
+
+# Provider documentation (provider/docs) from the schema and provider/examples.
+docs:
+	$(GO) run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.24.0 generate \
+		--provider-dir . --provider-name cairn --examples-dir provider/examples \
+		--website-source-dir provider/templates --rendered-website-dir provider/docs
+
 clean:
 	rm -rf bin

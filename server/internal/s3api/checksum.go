@@ -1,8 +1,10 @@
 package s3api
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/binary"
 	"hash"
@@ -12,19 +14,27 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/minio/crc64nvme"
+	"github.com/zeebo/xxh3"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/sigv4"
 )
 
-// Checksum algorithms, by their S3 API names.
+// Checksum algorithms, by their S3 API names. The header of each is
+// x-amz-checksum-<lowercase name>; its XML element is Checksum<name>.
 const (
 	algCRC32     = "CRC32"
 	algCRC32C    = "CRC32C"
 	algCRC64NVME = "CRC64NVME"
 	algSHA1      = "SHA1"
 	algSHA256    = "SHA256"
+	algMD5       = "MD5"
+	algSHA512    = "SHA512"
+	algXXHash64  = "XXHASH64"
+	algXXHash3   = "XXHASH3"
+	algXXHash128 = "XXHASH128"
 )
 
 // Checksum types of a multipart object (x-amz-checksum-type).
@@ -35,7 +45,14 @@ const (
 
 // checksumAlgorithms lists the supported algorithms in a fixed order.
 func checksumAlgorithms() []string {
-	return []string{algCRC32, algCRC32C, algCRC64NVME, algSHA1, algSHA256}
+	return []string{algCRC32, algCRC32C, algCRC64NVME, algSHA1, algSHA256,
+		algMD5, algSHA512, algXXHash64, algXXHash3, algXXHash128}
+}
+
+// unsupportedAlgorithm is the error for an algorithm name Cairn does not know.
+func unsupportedAlgorithm() error {
+	return apiError(codeInvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: ["+
+		strings.Join(checksumAlgorithms(), ", ")+"].")
 }
 
 // newChecksumHash returns a fresh hash for alg, or nil for an unknown algorithm.
@@ -52,6 +69,16 @@ func newChecksumHash(alg string) hash.Hash {
 		return sha1.New()
 	case algSHA256:
 		return sha256.New()
+	case algMD5:
+		return md5.New()
+	case algSHA512:
+		return sha512.New()
+	case algXXHash64:
+		return xxhash.New()
+	case algXXHash3:
+		return xxh3.New()
+	case algXXHash128:
+		return xxh3.New128()
 	}
 	return nil
 }
@@ -61,12 +88,16 @@ func checksumSize(alg string) int {
 	switch alg {
 	case algCRC32, algCRC32C:
 		return 4
-	case algCRC64NVME:
+	case algCRC64NVME, algXXHash64, algXXHash3:
 		return 8
+	case algMD5, algXXHash128:
+		return 16
 	case algSHA1:
 		return sha1.Size
 	case algSHA256:
 		return sha256.Size
+	case algSHA512:
+		return sha512.Size
 	}
 	return 0
 }
@@ -81,7 +112,7 @@ func checksumHeader(alg string) string {
 func parseAlgorithm(v string) (string, error) {
 	alg := strings.ToUpper(strings.TrimSpace(v))
 	if checksumSize(alg) == 0 {
-		return "", apiError(codeInvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")
+		return "", unsupportedAlgorithm()
 	}
 	return alg, nil
 }
@@ -101,8 +132,8 @@ type checksumSpec struct {
 
 // parseChecksumSpec reads the checksum headers of an upload: at most one
 // x-amz-checksum-<alg> header or one checksum trailer, agreeing with
-// x-amz-sdk-checksum-algorithm when both are given. An algorithm alone means
-// "compute and store".
+// x-amz-sdk-checksum-algorithm (or x-amz-checksum-algorithm) when both are
+// given. An algorithm alone means "compute and store".
 func parseChecksumSpec(h http.Header) (checksumSpec, error) {
 	var spec checksumSpec
 	for _, alg := range checksumAlgorithms() {
@@ -133,13 +164,19 @@ func parseChecksumSpec(h http.Header) (checksumSpec, error) {
 		}
 		spec.alg, spec.trailer = alg, true
 	}
-	if v := h.Get("X-Amz-Sdk-Checksum-Algorithm"); v != "" {
+	// x-amz-checksum-algorithm is CreateMultipartUpload's header; minio-go also
+	// sends it on PutObject to ask the server to compute the checksum.
+	for _, name := range []string{"X-Amz-Sdk-Checksum-Algorithm", "X-Amz-Checksum-Algorithm"} {
+		v := h.Get(name)
+		if v == "" {
+			continue
+		}
 		alg, err := parseAlgorithm(v)
 		if err != nil {
 			return spec, err
 		}
 		if spec.alg != "" && spec.alg != alg {
-			return spec, apiError(codeInvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+			return spec, apiError(codeInvalidRequest, "Value for "+strings.ToLower(name)+" header is invalid.")
 		}
 		spec.alg = alg
 	}
@@ -258,7 +295,7 @@ func compositeChecksum(alg string, parts []string) (string, error) {
 
 // fullObjectCRC is the FULL_OBJECT checksum of a multipart object from its parts'
 // CRCs and sizes: the CRC of the concatenated parts, computed without the data.
-// Only the CRC algorithms combine; SHA checksums are COMPOSITE only.
+// Only the CRC algorithms combine (see supportsChecksumType).
 func fullObjectCRC(alg string, parts []string, sizes []int64) (string, error) {
 	poly, width := crcPoly(alg)
 	if width == 0 || len(parts) != len(sizes) {
@@ -289,6 +326,20 @@ func fullObjectCRC(alg string, parts []string, sizes []int64) (string, error) {
 		binary.BigEndian.PutUint64(out, crc)
 	}
 	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// supportsChecksumType reports whether a multipart upload may use alg with typ:
+// the CRCs combine into FULL_OBJECT values, and every algorithm but CRC64NVME has
+// a COMPOSITE form.
+func supportsChecksumType(alg, typ string) bool {
+	switch typ {
+	case checksumFullObject:
+		_, width := crcPoly(alg)
+		return width > 0
+	case checksumComposite:
+		return checksumSize(alg) > 0 && alg != algCRC64NVME
+	}
+	return false
 }
 
 // crcPoly returns the reflected polynomial and width of a CRC algorithm.
@@ -341,40 +392,50 @@ func crcCombine(poly uint64, width int, crcA, crcB uint64, lenB int64) uint64 {
 }
 
 // checksumXML holds checksums in the per-algorithm elements S3 uses in XML
-// (ChecksumCRC32, …). Embedded in result and part types.
+// (ChecksumCRC32, …, ChecksumXXHASH128). Embedded in result and part types.
 type checksumXML struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
+}
+
+// fields maps each algorithm to its field.
+func (c *checksumXML) fields() map[string]*string {
+	return map[string]*string{
+		algCRC32: &c.ChecksumCRC32, algCRC32C: &c.ChecksumCRC32C, algCRC64NVME: &c.ChecksumCRC64NVME,
+		algSHA1: &c.ChecksumSHA1, algSHA256: &c.ChecksumSHA256, algMD5: &c.ChecksumMD5,
+		algSHA512: &c.ChecksumSHA512, algXXHash64: &c.ChecksumXXHASH64, algXXHash3: &c.ChecksumXXHASH3,
+		algXXHash128: &c.ChecksumXXHASH128,
+	}
 }
 
 // checksumXMLOf converts algorithm → value (as in objects.ObjectInfo.Checksums).
 func checksumXMLOf(m map[string]string) checksumXML {
-	return checksumXML{
-		ChecksumCRC32:     m[algCRC32],
-		ChecksumCRC32C:    m[algCRC32C],
-		ChecksumCRC64NVME: m[algCRC64NVME],
-		ChecksumSHA1:      m[algSHA1],
-		ChecksumSHA256:    m[algSHA256],
+	var c checksumXML
+	for alg, f := range c.fields() {
+		*f = m[alg]
 	}
+	return c
 }
 
 // values converts back to algorithm → value; nil when empty.
 func (c checksumXML) values() map[string]string {
 	var m map[string]string
-	for alg, v := range map[string]string{
-		algCRC32: c.ChecksumCRC32, algCRC32C: c.ChecksumCRC32C, algCRC64NVME: c.ChecksumCRC64NVME,
-		algSHA1: c.ChecksumSHA1, algSHA256: c.ChecksumSHA256,
-	} {
-		if v == "" {
+	for alg, f := range c.fields() {
+		if *f == "" {
 			continue
 		}
 		if m == nil {
 			m = make(map[string]string)
 		}
-		m[alg] = strings.TrimSpace(v)
+		m[alg] = strings.TrimSpace(*f)
 	}
 	return m
 }

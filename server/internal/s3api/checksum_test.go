@@ -36,6 +36,37 @@ var checkValues = []struct {
 	{algCRC64NVME, "123456789", b64u64(0xAE8B14860A799888)},
 	{algSHA1, "abc", "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="},
 	{algSHA256, "abc", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="},
+	// The algorithms S3 added later: RFC 1321 and FIPS 180 "abc" vectors, and the
+	// xxHash reference values for "abc" (seed 0).
+	{algMD5, "abc", "kAFQmDzST7DWlj99KOF/cg=="},
+	{algSHA512, "abc", "3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="},
+	{algXXHash64, "abc", b64u64(0x44BC2CF5AD770999)},
+	{algXXHash3, "abc", b64u64(0x78AF5F94892F3950)},
+	{algXXHash128, "abc", base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 0x06B05AB6733A6185), 0x78AF5F94892F3950))},
+}
+
+// Every algorithm has a check value, a digest size and a header.
+func TestChecksumAlgorithmsComplete(t *testing.T) {
+	t.Parallel()
+	have := map[string]bool{}
+	for _, cv := range checkValues {
+		have[cv.alg] = true
+	}
+	for _, alg := range checksumAlgorithms() {
+		if !have[alg] {
+			t.Errorf("%s has no check value", alg)
+		}
+		h := newChecksumHash(alg)
+		if h == nil || h.Size() != checksumSize(alg) {
+			t.Errorf("%s: hash %v, size %d", alg, h, checksumSize(alg))
+		}
+		if got, err := parseAlgorithm(strings.ToLower(alg)); err != nil || got != alg {
+			t.Errorf("parseAlgorithm(%q) = %q, %v", strings.ToLower(alg), got, err)
+		}
+	}
+	if got := checksumHeader(algXXHash128); got != "X-Amz-Checksum-Xxhash128" {
+		t.Errorf("checksumHeader(XXHASH128) = %q", got)
+	}
 }
 
 func TestChecksumReader(t *testing.T) {
@@ -140,11 +171,16 @@ func TestParseChecksumSpec(t *testing.T) {
 		{name: "trailer", header: map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc64nvme"}, want: checksumSpec{alg: algCRC64NVME, trailer: true}},
 		{name: "trailer with sdk algorithm", header: map[string]string{"X-Amz-Trailer": "x-amz-checksum-sha256", "X-Amz-Sdk-Checksum-Algorithm": "SHA256"}, want: checksumSpec{alg: algSHA256, trailer: true}},
 		{name: "algorithm only: compute", header: map[string]string{"X-Amz-Sdk-Checksum-Algorithm": "CRC32C"}, want: checksumSpec{alg: algCRC32C}},
+		// minio-go asks for a server-computed checksum with x-amz-checksum-algorithm.
+		{name: "checksum-algorithm only: compute", header: map[string]string{"X-Amz-Checksum-Algorithm": "CRC32C"}, want: checksumSpec{alg: algCRC32C}},
+		{name: "checksum-algorithm with its value", header: map[string]string{"X-Amz-Checksum-Algorithm": "MD5", "X-Amz-Checksum-Md5": "kAFQmDzST7DWlj99KOF/cg=="}, want: checksumSpec{alg: algMD5, value: "kAFQmDzST7DWlj99KOF/cg=="}},
+		{name: "conflicting checksum-algorithm", header: map[string]string{"X-Amz-Checksum-Algorithm": "SHA1", "X-Amz-Checksum-Crc32": crc}, wantCode: "InvalidRequest"},
+		{name: "xxhash trailer", header: map[string]string{"X-Amz-Trailer": "x-amz-checksum-xxhash3"}, want: checksumSpec{alg: algXXHash3, trailer: true}},
 		{name: "two headers", header: map[string]string{"X-Amz-Checksum-Crc32": crc, "X-Amz-Checksum-Crc32c": crc}, wantCode: "InvalidRequest"},
 		{name: "header and trailer", header: map[string]string{"X-Amz-Checksum-Crc32": crc, "X-Amz-Trailer": "x-amz-checksum-crc32"}, wantCode: "InvalidRequest"},
 		{name: "conflicting sdk algorithm", header: map[string]string{"X-Amz-Checksum-Crc32": crc, "X-Amz-Sdk-Checksum-Algorithm": "SHA1"}, wantCode: "InvalidRequest"},
-		{name: "unknown sdk algorithm", header: map[string]string{"X-Amz-Sdk-Checksum-Algorithm": "MD5"}, wantCode: "InvalidRequest"},
-		{name: "unknown trailer algorithm", header: map[string]string{"X-Amz-Trailer": "x-amz-checksum-md5"}, wantCode: "InvalidRequest"},
+		{name: "unknown sdk algorithm", header: map[string]string{"X-Amz-Sdk-Checksum-Algorithm": "CRC16"}, wantCode: "InvalidRequest"},
+		{name: "unknown trailer algorithm", header: map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc16"}, wantCode: "InvalidRequest"},
 		{name: "bad base64", header: map[string]string{"X-Amz-Checksum-Sha1": "***"}, wantCode: "InvalidRequest"},
 		{name: "wrong length", header: map[string]string{"X-Amz-Checksum-Sha256": crc}, wantCode: "InvalidRequest"},
 		{name: "unrelated trailer", header: map[string]string{"X-Amz-Trailer": "x-amz-meta-foo"}},
@@ -226,7 +262,10 @@ func TestFullObjectCRC(t *testing.T) {
 
 func TestChecksumXMLRoundTrip(t *testing.T) {
 	t.Parallel()
-	m := map[string]string{algCRC32: "a", algCRC32C: "b", algCRC64NVME: "c", algSHA1: "d", algSHA256: "e"}
+	m := map[string]string{}
+	for i, alg := range checksumAlgorithms() {
+		m[alg] = strings.Repeat("v", i+1)
+	}
 	got := checksumXMLOf(m).values()
 	if len(got) != len(m) {
 		t.Fatalf("values = %v", got)

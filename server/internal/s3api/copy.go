@@ -118,17 +118,15 @@ type copyObjectResult struct {
 }
 
 // copyChecksumAlgorithm picks the checksum to compute while copying: the one the
-// request names (x-amz-checksum-algorithm), else the source's full-object one, so
-// the copy keeps a checksum equal to the source's.
+// request names (x-amz-checksum-algorithm), else the source's algorithm, so the
+// copy keeps a checksum of the same kind. The copy is a single object, so its
+// checksum is always FULL_OBJECT, even when the source's was COMPOSITE.
 func copyChecksumAlgorithm(h http.Header, src objects.ObjectInfo) (string, error) {
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		return parseAlgorithm(v)
 	}
-	if src.ChecksumType == checksumComposite {
-		return "", nil
-	}
 	for _, alg := range checksumAlgorithms() {
-		if v := src.Checksums[alg]; v != "" && !strings.Contains(v, "-") {
+		if src.Checksums[alg] != "" {
 			return alg, nil
 		}
 	}
@@ -160,16 +158,19 @@ func (s *server) copyObject(w http.ResponseWriter, rq *request) error {
 			return err
 		}
 	}
+	// The copy's storage class is the request's (STANDARD when absent), as in S3,
+	// whatever the directive.
+	class, err := parseStorageClass(h)
+	if err != nil {
+		return err
+	}
 	var tags string
 	if replaceTags {
 		if tags, err = parseTagHeader(h.Get("X-Amz-Tagging")); err != nil {
 			return err
 		}
 	}
-	cond, err := writeConditions(h)
-	if err != nil {
-		return err
-	}
+	cond := writeConditions(h)
 
 	ctx := rq.r.Context()
 	obj, info, err := s.openCopySource(ctx, rq, src)
@@ -177,7 +178,7 @@ func (s *server) copyObject(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	self := src.bucket == rq.bucket && src.key == rq.key && (src.versionID == "" || info.IsLatest)
-	if self && !replaceMeta {
+	if self && !replaceMeta && class == "" {
 		obj.Close()
 		return apiError(codeInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -192,6 +193,13 @@ func (s *server) copyObject(w http.ResponseWriter, rq *request) error {
 	}
 	if !replaceMeta {
 		meta = maps.Clone(info.Meta)
+		if meta == nil {
+			meta = make(map[string]string)
+		}
+		delete(meta, storageClassHeader)
+		if class != "" {
+			meta[storageClassHeader] = class
+		}
 	}
 	if !replaceTags {
 		tags = info.Tags

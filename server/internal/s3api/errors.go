@@ -46,6 +46,7 @@ const (
 	codeInvalidPartOrder        = "InvalidPartOrder"
 	codeInvalidRange            = "InvalidRange"
 	codeInvalidRequest          = "InvalidRequest"
+	codeInvalidStorageClass     = "InvalidStorageClass"
 	codeInvalidTag              = "InvalidTag"
 	codeKeyTooLong              = "KeyTooLongError"
 	codeMalformedTrailer        = "MalformedTrailerError"
@@ -103,6 +104,8 @@ func codeInfo(code string) (status int, message string) {
 		return http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable."
 	case codeInvalidRequest:
 		return http.StatusBadRequest, "Invalid Request."
+	case codeInvalidStorageClass:
+		return http.StatusBadRequest, "The storage class you specified is not valid."
 	case codeInvalidTag:
 		return http.StatusBadRequest, "The tag provided was not a valid tag."
 	case codeKeyTooLong:
@@ -297,8 +300,10 @@ type errorDoc struct {
 // aborted instead (see server.finish).
 func (s *server) writeError(w *responseWriter, rq *request, err error) {
 	ae := errorResponse(err)
+	rq.errCode = ae.Code
 	level := slog.LevelDebug
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && ae.Status != http.StatusNotImplemented {
+		// A client asking for a feature Cairn lacks is not a server fault.
 		level = slog.LevelError
 	}
 	s.log.Log(rq.r.Context(), level, "s3api: request failed",

@@ -117,7 +117,7 @@ func TestEveryCodeHasAStatus(t *testing.T) {
 		codeConditionalConflict, codeEntityTooLarge, codeEntityTooSmall, codeIllegalLocation,
 		codeIncompleteBody, codeInvalidArgument, codeInvalidBucketName, codeInvalidBucketState,
 		codeInvalidDigest, codeInvalidPart, codeInvalidPartNumber, codeInvalidPartOrder, codeInvalidRange,
-		codeInvalidRequest, codeInvalidTag, codeKeyTooLong, codeMalformedTrailer, codeMalformedXML,
+		codeInvalidRequest, codeInvalidStorageClass, codeInvalidTag, codeKeyTooLong, codeMalformedTrailer, codeMalformedXML,
 		codeMetadataTooLarge, codeMethodNotAllowed, codeMissingContentLength, codeNoSuchBucket,
 		codeNoSuchKey, codeNoSuchTagSet, codeNoSuchUpload, codeNoSuchVersion, codeNotImplemented,
 		codePreconditionFailed, codeServiceUnavailable, codeSlowDown,

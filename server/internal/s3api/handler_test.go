@@ -155,12 +155,16 @@ func TestErrorsOverHTTP(t *testing.T) {
 		{"anonymous private bucket listing", testReq{method: "GET", target: "/private?list-type=2"}, "AccessDenied", 403},
 		{"wrong secret", testReq{method: "GET", target: "/", sign: true, secret: "wrong"}, "SignatureDoesNotMatch", 403},
 		{"malformed authorization", testReq{method: "GET", target: "/", header: map[string]string{"Authorization": "AWS4-HMAC-SHA256 garbage"}}, "AuthorizationHeaderMalformed", 400},
-		{"not implemented subresource", testReq{method: "GET", target: "/bkt?acl", sign: true}, "NotImplemented", 501},
+		{"not implemented subresource", testReq{method: "GET", target: "/bkt?website", sign: true}, "NotImplemented", 501},
 		{"method not allowed", testReq{method: "PATCH", target: "/bkt/k", sign: true}, "MethodNotAllowed", 405},
 		{"invalid bucket name", testReq{method: "PUT", target: "/Invalid_Bucket", sign: true}, "InvalidBucketName", 400},
 		{"key too long", testReq{method: "PUT", target: "/bkt/" + strings.Repeat("k", 1025), body: "x", sign: true}, "KeyTooLongError", 400},
 		{"key not utf8", testReq{method: "GET", target: "/bkt/%ff", sign: true}, "InvalidArgument", 400},
 		{"post object form", testReq{method: "POST", target: "/bkt", sign: true}, "NotImplemented", 501},
+		// A browser form upload carries its credentials in the body: not AccessDenied.
+		{"anonymous post object form", testReq{method: "POST", target: "/bkt", header: map[string]string{"Content-Type": "multipart/form-data; boundary=x"}}, "NotImplemented", 501},
+		{"object attributes without names", testReq{method: "GET", target: "/bkt/k?attributes", sign: true}, "InvalidArgument", 400},
+		{"object attributes unknown name", testReq{method: "GET", target: "/bkt/k?attributes", sign: true, header: map[string]string{"X-Amz-Object-Attributes": "ETag,Color"}}, "InvalidArgument", 400},
 
 		// PutObject validation, before the object layer.
 		{"missing content length", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, chunked: true}, "MissingContentLength", 411},
@@ -168,7 +172,9 @@ func TestErrorsOverHTTP(t *testing.T) {
 		{"metadata too large", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Meta-Big": strings.Repeat("v", 2100)}}, "MetadataTooLarge", 400},
 		{"invalid tag header", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Tagging": "a=1&a=2"}}, "InvalidTag", 400},
 		{"sse not implemented", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}}, "NotImplemented", 501},
-		{"if-none-match etag on put", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"If-None-Match": `"abc"`}}, "NotImplemented", 501},
+		{"invalid storage class", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Storage-Class": "GLACIER"}}, "InvalidStorageClass", 400},
+		{"unknown checksum algorithm", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "CRC16"}}, "InvalidRequest", 400},
+		{"bad xxhash64 value", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Checksum-Xxhash64": "AAAAAA=="}}, "InvalidRequest", 400},
 		{"two checksum headers", testReq{method: "PUT", target: "/bkt/k", body: "data", sign: true, header: map[string]string{"X-Amz-Checksum-Crc32": "AAAAAA==", "X-Amz-Checksum-Crc32c": "AAAAAA=="}}, "InvalidRequest", 400},
 
 		// GetObject validation.
@@ -207,8 +213,11 @@ func TestErrorsOverHTTP(t *testing.T) {
 
 		// Multipart.
 		{"upload part bad number", testReq{method: "PUT", target: "/bkt/k?partNumber=10001&uploadId=u", body: "x", sign: true}, "InvalidArgument", 400},
-		{"create upload bad checksum algorithm", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "MD5"}}, "InvalidRequest", 400},
+		{"create upload bad checksum algorithm", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "CRC16"}}, "InvalidRequest", 400},
 		{"create upload sha256 full object", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "SHA256", "X-Amz-Checksum-Type": "FULL_OBJECT"}}, "InvalidRequest", 400},
+		{"create upload md5 full object", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "MD5", "X-Amz-Checksum-Type": "FULL_OBJECT"}}, "InvalidRequest", 400},
+		{"create upload crc64nvme composite", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Checksum-Algorithm": "CRC64NVME", "X-Amz-Checksum-Type": "COMPOSITE"}}, "InvalidRequest", 400},
+		{"create upload bad storage class", testReq{method: "POST", target: "/bkt/k?uploads", sign: true, header: map[string]string{"X-Amz-Storage-Class": "DEEP_ARCHIVE"}}, "InvalidStorageClass", 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

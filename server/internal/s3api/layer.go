@@ -45,6 +45,8 @@ type MultipartStore interface {
 	CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []objects.CompletePart, opts objects.CompleteOptions) (objects.ObjectInfo, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, marker, maxParts int) (objects.ListPartsResult, error)
+	// UploadInfo describes an upload in progress (objects.ErrUploadNotFound if none).
+	UploadInfo(ctx context.Context, bucket, key, uploadID string) (objects.UploadInfo, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts objects.ListUploadsOptions) (objects.ListUploadsResult, error)
 }
 

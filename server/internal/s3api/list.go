@@ -122,7 +122,7 @@ func (p listParams) contents(objs []objects.ObjectInfo, o *owner) []objectEntry 
 			ChecksumType:      checksumTypeOf(oi),
 			Size:              oi.Size,
 			Owner:             o,
-			StorageClass:      "STANDARD",
+			StorageClass:      storageClassOf(oi.Meta),
 		})
 	}
 	return out
@@ -339,7 +339,7 @@ func (s *server) listObjectVersions(w http.ResponseWriter, rq *request) error {
 		}
 		if !oi.DeleteMarker {
 			size := oi.Size
-			ent.ETag, ent.Size, ent.StorageClass = quoteETag(oi.ETag), &size, "STANDARD"
+			ent.ETag, ent.Size, ent.StorageClass = quoteETag(oi.ETag), &size, storageClassOf(oi.Meta)
 		}
 		out.Entries = append(out.Entries, ent)
 	}

@@ -21,11 +21,11 @@ type initiateMultipartUploadResult struct {
 }
 
 // uploadChecksum reads x-amz-checksum-algorithm and x-amz-checksum-type of a
-// CreateMultipartUpload. Each algorithm has S3's default type (COMPOSITE, or
-// FULL_OBJECT for CRC64NVME); only the default is supported because the object
-// layer does not record a checksum type for uploads yet.
+// CreateMultipartUpload. Without a type, the algorithm's default applies
+// (FULL_OBJECT for CRC64NVME, COMPOSITE for the others); FULL_OBJECT is
+// available for the CRCs only, COMPOSITE for all but CRC64NVME.
 func uploadChecksum(h http.Header) (alg, typ string, err error) {
-	v, t := h.Get("X-Amz-Checksum-Algorithm"), strings.ToUpper(h.Get("X-Amz-Checksum-Type"))
+	v, t := h.Get("X-Amz-Checksum-Algorithm"), strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Checksum-Type")))
 	if v == "" {
 		if t != "" {
 			return "", "", apiError(codeInvalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
@@ -35,28 +35,37 @@ func uploadChecksum(h http.Header) (alg, typ string, err error) {
 	if alg, err = parseAlgorithm(v); err != nil {
 		return "", "", err
 	}
-	def := checksumComposite
-	if alg == algCRC64NVME {
-		def = checksumFullObject
-	}
 	switch t {
-	case "", def:
-		return alg, def, nil
+	case "":
+		return alg, defaultChecksumType(alg), nil
 	case checksumComposite, checksumFullObject:
-		if alg == algSHA1 || alg == algSHA256 || alg == algCRC64NVME {
+		if !supportsChecksumType(alg, t) {
 			return "", "", apiError(codeInvalidRequest, "The "+alg+" checksum does not support the "+t+" checksum type.")
 		}
-		return "", "", apiError(codeNotImplemented, "The "+t+" checksum type is not implemented for "+alg+".")
+		return alg, t, nil
 	}
 	return "", "", apiError(codeInvalidRequest, "Value for x-amz-checksum-type header is invalid.")
 }
 
-// defaultChecksumType is the checksum type of a multipart object with alg.
+// defaultChecksumType is the checksum type of a multipart object with alg when
+// the upload did not choose one.
 func defaultChecksumType(alg string) string {
 	if alg == algCRC64NVME {
 		return checksumFullObject
 	}
 	return checksumComposite
+}
+
+// uploadChecksumType is the checksum type of an upload ("" without an algorithm).
+// Uploads recorded before the type was stored have their algorithm's default.
+func uploadChecksumType(u objects.UploadInfo) string {
+	switch {
+	case u.ChecksumAlgorithm == "":
+		return ""
+	case u.ChecksumType != "":
+		return u.ChecksumType
+	}
+	return defaultChecksumType(u.ChecksumAlgorithm)
 }
 
 func (s *server) createMultipartUpload(w http.ResponseWriter, rq *request) error {
@@ -78,7 +87,7 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, rq *request) error
 	}
 	opts := objects.PutOptions{Size: -1, Meta: meta, Tags: tags}
 	if alg != "" {
-		opts.Checksum = &objects.Checksum{Algorithm: alg}
+		opts.Checksum, opts.ChecksumType = &objects.Checksum{Algorithm: alg}, typ
 	}
 	id, err := s.objects.NewMultipartUpload(rq.r.Context(), rq.bucket, rq.key, opts)
 	if err != nil {
@@ -129,13 +138,6 @@ type copyPartResult struct {
 	checksumXML
 }
 
-// uploadInfo returns the upload's description (and checks that it exists)
-// without listing its parts.
-func (s *server) uploadInfo(ctx context.Context, bucket, key, uploadID string) (objects.UploadInfo, error) {
-	res, err := s.objects.ListParts(ctx, bucket, key, uploadID, maxPartNumber, 1)
-	return res.Upload, err
-}
-
 // uploadPartCopy uploads a part copied from (a range of) an existing object. The
 // part gets a checksum of the upload's algorithm, computed while copying.
 func (s *server) uploadPartCopy(w http.ResponseWriter, rq *request) error {
@@ -150,7 +152,7 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 	}
 	ctx := rq.r.Context()
 	uploadID := rq.query.Get("uploadId")
-	upload, err := s.uploadInfo(ctx, rq.bucket, rq.key, uploadID)
+	upload, err := s.objects.UploadInfo(ctx, rq.bucket, rq.key, uploadID)
 	if err != nil {
 		return err
 	}
@@ -241,7 +243,9 @@ type completeResult struct {
 }
 
 func (s *server) completeMultipartUpload(w http.ResponseWriter, rq *request) error {
-	b, err := readBody(rq, maxCompleteXML)
+	// The x-amz-checksum-* headers of this request describe the object, not the
+	// XML body, so only Content-MD5 is checked against the body.
+	b, err := readBodyMD5(rq, maxCompleteXML)
 	if err != nil {
 		return err
 	}
@@ -249,17 +253,22 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, rq *request) err
 	if err != nil {
 		return err
 	}
-	cond, err := writeConditions(rq.r.Header)
-	if err != nil {
-		return err
-	}
+	cond := writeConditions(rq.r.Header)
 	ctx := rq.r.Context()
 	uploadID := rq.query.Get("uploadId")
-	sum, err := s.multipartChecksum(ctx, rq, uploadID, parts)
+	upload, err := s.objects.UploadInfo(ctx, rq.bucket, rq.key, uploadID)
 	if err != nil {
 		return err
 	}
-	info, err := s.objects.CompleteMultipartUpload(ctx, rq.bucket, rq.key, uploadID, parts, objects.CompleteOptions{Conditions: cond})
+	sum, typ, err := s.multipartChecksum(ctx, rq, upload, parts)
+	if err != nil {
+		return err
+	}
+	opts := objects.CompleteOptions{Conditions: cond}
+	if sum != nil {
+		opts.Checksum, opts.ChecksumType = sum, typ
+	}
+	info, err := s.objects.CompleteMultipartUpload(ctx, rq.bucket, rq.key, uploadID, parts, opts)
 	if err != nil {
 		return err
 	}
@@ -271,29 +280,31 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, rq *request) err
 	if len(info.Checksums) > 0 {
 		res.checksumXML, res.ChecksumType = checksumXMLOf(info.Checksums), info.ChecksumType
 	} else if sum != nil {
-		res.checksumXML = checksumXMLOf(map[string]string{sum.Algorithm: sum.Value})
-		res.ChecksumType = defaultChecksumType(sum.Algorithm)
+		res.checksumXML, res.ChecksumType = checksumXMLOf(map[string]string{sum.Algorithm: sum.Value}), typ
 	}
 	return writeXML(w, http.StatusOK, res)
 }
 
-// multipartChecksum computes the checksum of the object a Complete will produce,
-// when the upload was created with a checksum algorithm: COMPOSITE (checksum of
-// the part checksums, "-N") or FULL_OBJECT (CRC64NVME, combined from the part
-// CRCs). Part checksums are the stored ones. nil when the upload has no
-// algorithm or a part has no checksum. A full-object value sent with the request
-// (x-amz-checksum-<alg>) must match.
-func (s *server) multipartChecksum(ctx context.Context, rq *request, uploadID string, parts []objects.CompletePart) (*objects.Checksum, error) {
-	upload, err := s.uploadInfo(ctx, rq.bucket, rq.key, uploadID)
-	if err != nil || upload.ChecksumAlgorithm == "" {
-		return nil, err
+// multipartChecksum computes the checksum of the object a Complete will produce
+// when the upload was created with a checksum algorithm, and its type: COMPOSITE
+// (the checksum of the part checksums, "-N") or FULL_OBJECT (a CRC combined from
+// the part CRCs). Part checksums are the stored ones. It returns nil when the
+// upload has no algorithm or a part has no checksum. A value sent with the request
+// (x-amz-checksum-<alg>; for COMPOSITE with or without the "-N" suffix) must
+// match, and so must an x-amz-checksum-type.
+func (s *server) multipartChecksum(ctx context.Context, rq *request, upload objects.UploadInfo, parts []objects.CompletePart) (*objects.Checksum, string, error) {
+	alg, typ := upload.ChecksumAlgorithm, uploadChecksumType(upload)
+	if alg == "" {
+		return nil, "", nil
 	}
-	alg := upload.ChecksumAlgorithm
+	if t := strings.ToUpper(strings.TrimSpace(rq.r.Header.Get("X-Amz-Checksum-Type"))); t != "" && t != typ {
+		return nil, "", apiError(codeInvalidRequest, "The upload was created using the "+typ+" checksum mode. The complete request must use the same checksum mode.")
+	}
 	stored := make(map[int]objects.PartInfo)
 	for marker := 0; ; {
-		page, err := s.objects.ListParts(ctx, rq.bucket, rq.key, uploadID, marker, maxListKeys)
+		page, err := s.objects.ListParts(ctx, rq.bucket, rq.key, upload.UploadID, marker, maxListKeys)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		for _, p := range page.Parts {
 			stored[p.Number] = p
@@ -308,30 +319,41 @@ func (s *server) multipartChecksum(ctx context.Context, rq *request, uploadID st
 	for _, p := range parts {
 		sp, ok := stored[p.Number]
 		if !ok {
-			return nil, apiError(codeInvalidPart, "")
+			return nil, "", apiError(codeInvalidPart, "")
 		}
 		v := sp.Checksums[alg]
 		if v == "" {
-			return nil, nil
+			return nil, "", nil
 		}
 		if want := p.Checksums[alg]; want != "" && want != v {
-			return nil, apiError(codeInvalidPart, "The "+alg+" checksum of part "+strconv.Itoa(p.Number)+" does not match the uploaded part.")
+			return nil, "", apiError(codeInvalidPart, "The "+alg+" checksum of part "+strconv.Itoa(p.Number)+" does not match the uploaded part.")
 		}
 		values, sizes = append(values, v), append(sizes, sp.Size)
 	}
 	var value string
-	if defaultChecksumType(alg) == checksumFullObject {
+	var err error
+	if typ == checksumFullObject {
 		value, err = fullObjectCRC(alg, values, sizes)
 	} else {
 		value, err = compositeChecksum(alg, values)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if want := rq.r.Header.Get(checksumHeader(alg)); want != "" && want != value {
-		return nil, apiError(codeBadDigest, "The "+alg+" you specified did not match the calculated checksum.")
+	if want := strings.TrimSpace(rq.r.Header.Get(checksumHeader(alg))); want != "" && !sameChecksum(want, value) {
+		return nil, "", apiError(codeBadDigest, "The "+alg+" you specified did not match the calculated checksum.")
 	}
-	return &objects.Checksum{Algorithm: alg, Value: value}, nil
+	return &objects.Checksum{Algorithm: alg, Value: value}, typ, nil
+}
+
+// sameChecksum compares a checksum a client sent with a computed one. A
+// COMPOSITE value may come with or without its "-<parts>" suffix.
+func sameChecksum(sent, computed string) bool {
+	if sent == computed {
+		return true
+	}
+	base, _, ok := strings.Cut(computed, "-")
+	return ok && sent == base
 }
 
 // objectURL is the Location of a completed upload.
@@ -397,18 +419,16 @@ func (s *server) listParts(w http.ResponseWriter, rq *request) error {
 	o := ownerOf(rq)
 	out := listPartsResult{
 		Bucket: rq.bucket, Key: rq.key, UploadID: uploadID,
-		Initiator: o, Owner: o, StorageClass: "STANDARD",
+		Initiator: o, Owner: o, StorageClass: storageClassOf(res.Upload.Meta),
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: maxParts, IsTruncated: res.IsTruncated,
 		Parts:             make([]partEntry, 0, len(res.Parts)),
 		ChecksumAlgorithm: res.Upload.ChecksumAlgorithm,
+		ChecksumType:      uploadChecksumType(res.Upload),
 	}
 	if maxParts == 0 { // S3 lists nothing, untruncated
 		out.IsTruncated, out.NextPartNumberMarker = false, 0
 		res.Parts = nil
-	}
-	if out.ChecksumAlgorithm != "" {
-		out.ChecksumType = defaultChecksumType(out.ChecksumAlgorithm)
 	}
 	for _, p := range res.Parts {
 		out.Parts = append(out.Parts, partEntry{
@@ -482,10 +502,8 @@ func (s *server) listMultipartUploads(w http.ResponseWriter, rq *request) error 
 	for _, u := range res.Uploads {
 		e := uploadEntry{
 			Key: p.enc(u.Key), UploadID: u.UploadID, Initiator: o, Owner: o,
-			StorageClass: "STANDARD", Initiated: s3Time(u.Initiated), ChecksumAlgorithm: u.ChecksumAlgorithm,
-		}
-		if u.ChecksumAlgorithm != "" {
-			e.ChecksumType = defaultChecksumType(u.ChecksumAlgorithm)
+			StorageClass: storageClassOf(u.Meta), Initiated: s3Time(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: uploadChecksumType(u),
 		}
 		out.Uploads = append(out.Uploads, e)
 	}

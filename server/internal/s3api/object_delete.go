@@ -111,7 +111,7 @@ func (s *server) deleteObjects(w http.ResponseWriter, rq *request) error {
 	if _, err := s.objects.HeadBucket(ctx, rq.bucket); err != nil {
 		return err
 	}
-	results := s.deleteMany(ctx, rq.bucket, req.Objects)
+	results := s.deleteMany(ctx, rq.bucket, req.Objects, s.deleteDenials(rq, req.Objects))
 	res := deleteResult{}
 	for i, o := range req.Objects {
 		if err := results[i].err; err != nil {
@@ -140,11 +140,15 @@ type deleteOutcome struct {
 // deleteMany deletes the objects with up to deleteConcurrency deletes in flight
 // and returns the outcomes in request order. A panic in one delete becomes that
 // key's error (the handler's recovery does not reach other goroutines).
-func (s *server) deleteMany(ctx context.Context, bucket string, objs []deleteObjectID) []deleteOutcome {
+func (s *server) deleteMany(ctx context.Context, bucket string, objs []deleteObjectID, denied []error) []deleteOutcome {
 	out := make([]deleteOutcome, len(objs))
 	sem := make(chan struct{}, deleteConcurrency)
 	var wg sync.WaitGroup
 	for i, o := range objs {
+		if denied != nil && denied[i] != nil {
+			out[i].err = denied[i] // not authorized: reported, not attempted
+			continue
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,16 +75,14 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 
 	rng := byteRange{start: 0, length: info.Size}
 	status := http.StatusOK
+	var part *objects.PartInfo // the part addressed by partNumber, nil for the whole object
 	if partNumber > 0 {
-		switch {
-		case info.PartCount == 0 && partNumber == 1, info.PartCount == 1 && partNumber == 1:
-			// The whole object is its only part.
-		case partNumber > max(info.PartCount, 1):
-			return apiError(codeInvalidPartNumber, "")
-		default:
-			// Serving one part of a multipart object needs the part sizes, which
-			// objects.ObjectInfo does not carry yet.
-			return apiError(codeNotImplemented, "Reading one part of a multipart object (partNumber) is not implemented yet; use a Range.")
+		p, r, err := partRange(info, partNumber)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			part, rng, status = p, r, http.StatusPartialContent
 		}
 	} else if hdr := rq.r.Header.Get("Range"); hdr != "" {
 		r, res := parseRange(hdr, info.Size)
@@ -97,10 +96,18 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 
 	h := w.Header()
 	setObjectHeaders(h, info)
-	if status == http.StatusPartialContent {
+	checksums := strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")
+	switch {
+	case part != nil:
 		h.Set("Content-Range", rng.contentRange(info.Size))
-	} else if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		setChecksumHeaders(h, info)
+		if checksums {
+			// The part's own checksum: it is what a client can verify the bytes with.
+			setChecksumHeaders(h, part.Checksums, "")
+		}
+	case status == http.StatusPartialContent:
+		h.Set("Content-Range", rng.contentRange(info.Size))
+	case checksums:
+		setChecksumHeaders(h, info.Checksums, info.ChecksumType)
 	}
 	for k, v := range overrides {
 		h.Set(k, v)
@@ -113,15 +120,47 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 	return obj.WriteRange(rq.r.Context(), w, rng.start, rng.length)
 }
 
+// partRange finds part n of an object: its description and byte range. Parts
+// keep the numbers they were uploaded with, so an object completed from parts 1, 3
+// and 7 has a part 3 and no part 2. An object that was not uploaded in parts is
+// its own part 1 (nil part, whole range).
+func partRange(info objects.ObjectInfo, n int) (*objects.PartInfo, byteRange, error) {
+	whole := byteRange{start: 0, length: info.Size}
+	if info.PartCount == 0 {
+		if n == 1 {
+			return nil, whole, nil
+		}
+		return nil, whole, apiError(codeInvalidPartNumber, "")
+	}
+	if len(info.Parts) != info.PartCount {
+		return nil, whole, fmt.Errorf("s3api: %s/%s has %d parts but lists %d", info.Bucket, info.Key, info.PartCount, len(info.Parts))
+	}
+	var off int64
+	for i := range info.Parts {
+		p := &info.Parts[i]
+		if p.Number == n {
+			return p, byteRange{start: off, length: p.Size}, nil
+		}
+		off += p.Size
+	}
+	return nil, whole, apiError(codeInvalidPartNumber, "")
+}
+
 // setObjectHeaders sets the headers GET and HEAD share: validators, stored
-// metadata, tag and part counts, version id.
+// metadata, tag and part counts, version id. User metadata names go out in lower
+// case, as S3 sends them (clients strip the x-amz-meta- prefix case-sensitively:
+// boto3 would otherwise show "Color" for a key stored as "color").
 func setObjectHeaders(h http.Header, info objects.ObjectInfo) {
 	h.Set("Last-Modified", httpTime(info.ModTime))
 	h.Set("ETag", quoteETag(info.ETag))
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Type", "binary/octet-stream")
 	for k, v := range info.Meta {
-		if k = http.CanonicalHeaderKey(k); isStoredHeader(k) {
+		k = http.CanonicalHeaderKey(k)
+		switch {
+		case strings.HasPrefix(k, "X-Amz-Meta-"):
+			h[strings.ToLower(k)] = []string{v} // non-canonical on purpose
+		case isStoredHeader(k):
 			h.Set(k, v)
 		}
 	}
@@ -134,17 +173,18 @@ func setObjectHeaders(h http.Header, info objects.ObjectInfo) {
 	setVersionHeader(h, info.VersionID)
 }
 
-// setChecksumHeaders returns the stored checksums (x-amz-checksum-mode: ENABLED).
-func setChecksumHeaders(h http.Header, info objects.ObjectInfo) {
+// setChecksumHeaders returns stored checksums (x-amz-checksum-mode: ENABLED) and,
+// when typ is set, their type.
+func setChecksumHeaders(h http.Header, sums map[string]string, typ string) {
 	n := 0
 	for _, alg := range checksumAlgorithms() {
-		if v := info.Checksums[alg]; v != "" {
+		if v := sums[alg]; v != "" {
 			h.Set(checksumHeader(alg), v)
 			n++
 		}
 	}
-	if n > 0 && info.ChecksumType != "" {
-		h.Set("X-Amz-Checksum-Type", info.ChecksumType)
+	if n > 0 && typ != "" {
+		h.Set("X-Amz-Checksum-Type", typ)
 	}
 }
 

@@ -33,10 +33,7 @@ func (s *server) putObject(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	cond, err := writeConditions(h)
-	if err != nil {
-		return err
-	}
+	cond := writeConditions(h)
 	body, sum, err := checksumBody(rq, rq.body)
 	if err != nil {
 		return err
@@ -63,20 +60,26 @@ func (s *server) putObject(w http.ResponseWriter, rq *request) error {
 	return nil
 }
 
-// writeConditions reads If-None-Match / If-Match of a conditional write. S3 only
-// supports If-None-Match: * on writes.
-func writeConditions(h http.Header) (objects.Conditions, error) {
-	var c objects.Conditions
-	if v := strings.TrimSpace(h.Get("If-None-Match")); v != "" {
-		if v != "*" {
-			return c, apiError(codeNotImplemented, "If-None-Match only supports \"*\" on writes.")
+// writeConditions reads If-None-Match / If-Match of a conditional write. Besides
+// S3's If-None-Match: * (create only), If-None-Match also takes entity tags, as
+// MinIO and HTTP allow: the write fails if the current version has one of them.
+// The object layer gets each list as bare, comma-separated entity tags.
+func writeConditions(h http.Header) objects.Conditions {
+	return objects.Conditions{IfNoneMatch: etagList(h.Get("If-None-Match")), IfMatch: etagList(h.Get("If-Match"))}
+}
+
+// etagList normalises an entity-tag list (`"a", W/"b"`, `*`) to `a,b` or `*`.
+func etagList(v string) string {
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		if t = trimETag(t); t != "" {
+			if t == "*" {
+				return "*"
+			}
+			out = append(out, t)
 		}
-		c.IfNoneMatch = "*"
 	}
-	if v := strings.TrimSpace(h.Get("If-Match")); v != "" {
-		c.IfMatch = trimETag(v)
-	}
-	return c, nil
+	return strings.Join(out, ",")
 }
 
 // rejectUnsupportedHeaders refuses writes that ask for features Cairn does not

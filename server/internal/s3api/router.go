@@ -3,6 +3,7 @@ package s3api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -55,24 +56,36 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, target: targetBucket, query: q("versioning"), op: "GetBucketVersioning", fn: s.getBucketVersioning},
 		{method: http.MethodGet, target: targetBucket, query: q("tagging"), op: "GetBucketTagging", fn: s.getBucketTagging},
 		{method: http.MethodGet, target: targetBucket, query: q("versions"), op: "ListObjectVersions", fn: s.listObjectVersions},
+		{method: http.MethodGet, target: targetBucket, query: q("policy"), op: "GetBucketPolicy", fn: s.getBucketPolicy},
+		{method: http.MethodGet, target: targetBucket, query: q("policyStatus"), op: "GetBucketPolicyStatus", fn: s.getBucketPolicyStatus},
+		{method: http.MethodGet, target: targetBucket, query: q("acl"), op: "GetBucketAcl", fn: s.getBucketAcl},
+		{method: http.MethodGet, target: targetBucket, query: q("publicAccessBlock"), op: "GetPublicAccessBlock", fn: s.getPublicAccessBlock},
 		{method: http.MethodGet, target: targetBucket, query: q("uploads"), op: "ListMultipartUploads", fn: s.listMultipartUploads},
 		{method: http.MethodGet, target: targetBucket, query: q("list-type=2"), op: "ListObjectsV2", fn: s.listObjectsV2},
 		{method: http.MethodGet, target: targetBucket, op: "ListObjects", fn: s.listObjectsV1},
 		{method: http.MethodHead, target: targetBucket, op: "HeadBucket", fn: s.headBucket},
 		{method: http.MethodPut, target: targetBucket, query: q("versioning"), op: "PutBucketVersioning", fn: s.putBucketVersioning},
 		{method: http.MethodPut, target: targetBucket, query: q("tagging"), op: "PutBucketTagging", fn: s.putBucketTagging},
+		{method: http.MethodPut, target: targetBucket, query: q("policy"), op: "PutBucketPolicy", fn: s.putBucketPolicy},
+		{method: http.MethodPut, target: targetBucket, query: q("acl"), op: "PutBucketAcl", fn: s.putBucketAcl},
+		{method: http.MethodPut, target: targetBucket, query: q("publicAccessBlock"), op: "PutPublicAccessBlock", fn: s.putPublicAccessBlock},
 		{method: http.MethodPut, target: targetBucket, op: "CreateBucket", fn: s.createBucket},
 		{method: http.MethodDelete, target: targetBucket, query: q("tagging"), op: "DeleteBucketTagging", fn: s.deleteBucketTagging},
+		{method: http.MethodDelete, target: targetBucket, query: q("policy"), op: "DeleteBucketPolicy", fn: s.deleteBucketPolicy},
+		{method: http.MethodDelete, target: targetBucket, query: q("publicAccessBlock"), op: "DeletePublicAccessBlock", fn: s.deletePublicAccessBlock},
 		{method: http.MethodDelete, target: targetBucket, op: "DeleteBucket", fn: s.deleteBucket},
 		{method: http.MethodPost, target: targetBucket, query: q("delete"), op: "DeleteObjects", fn: s.deleteObjects},
 		{method: http.MethodPost, target: targetBucket, op: "PostObject", fn: notImplemented},
 
 		// Object.
 		{method: http.MethodGet, target: targetObject, query: q("tagging"), op: "GetObjectTagging", fn: s.getObjectTagging},
+		{method: http.MethodGet, target: targetObject, query: q("acl"), op: "GetObjectAcl", fn: s.getObjectAcl},
 		{method: http.MethodGet, target: targetObject, query: q("uploadId"), op: "ListParts", fn: s.listParts},
+		{method: http.MethodGet, target: targetObject, query: q("attributes"), op: "GetObjectAttributes", fn: s.getObjectAttributes},
 		{method: http.MethodGet, target: targetObject, op: "GetObject", fn: s.getObject},
 		{method: http.MethodHead, target: targetObject, op: "HeadObject", fn: s.headObject},
 		{method: http.MethodPut, target: targetObject, query: q("tagging"), op: "PutObjectTagging", fn: s.putObjectTagging},
+		{method: http.MethodPut, target: targetObject, query: q("acl"), op: "PutObjectAcl", fn: s.putObjectAcl},
 		{method: http.MethodPut, target: targetObject, query: q("partNumber", "uploadId"), header: "X-Amz-Copy-Source", op: "UploadPartCopy", fn: s.uploadPartCopy},
 		{method: http.MethodPut, target: targetObject, query: q("partNumber", "uploadId"), op: "UploadPart", fn: s.uploadPart},
 		{method: http.MethodPut, target: targetObject, header: "X-Amz-Copy-Source", op: "CopyObject", fn: s.copyObject},
@@ -92,13 +105,24 @@ func q(params ...string) []string { return params }
 // the plain operation (GET /bucket?acl is not a listing).
 func isNotImplementedSubresource(name string) bool {
 	switch name {
-	case "accelerate", "acl", "analytics", "attributes", "cors", "encryption",
+	case "accelerate", "acl", "analytics", "cors", "encryption",
 		"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "logging",
 		"metadataConfiguration", "metadataTable", "metrics", "notification",
 		"object-lock", "ownershipControls", "policy", "policyStatus",
 		"publicAccessBlock", "renameObject", "replication", "requestPayment",
 		"restore", "retention", "select", "session", "torrent", "website":
 		return true
+	}
+	return false
+}
+
+// routesSubresource reports whether a route of the table handles the subresource
+// name for method and target (?acl, ?policy, … are implemented for some methods).
+func (s *server) routesSubresource(method string, t target, name string) bool {
+	for _, rt := range s.routes {
+		if rt.method == method && rt.target == t && slices.Contains(rt.query, name) {
+			return true
+		}
 	}
 	return false
 }
@@ -129,7 +153,7 @@ func (s *server) match(r *http.Request) (routeMatch, error) {
 	}
 
 	for name := range m.query {
-		if isNotImplementedSubresource(name) {
+		if isNotImplementedSubresource(name) && !s.routesSubresource(r.Method, m.target, name) {
 			m.op = "NotImplemented"
 			return m, apiError(codeNotImplemented, "The ?"+name+" subresource is not implemented.")
 		}

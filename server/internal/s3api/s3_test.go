@@ -54,6 +54,7 @@ func newRealLayer(t *testing.T, n, parity int) *objects.Layer {
 type s3 struct {
 	t   *testing.T
 	srv *httptest.Server
+	h   http.Handler // srv's handler, for tests that need the raw header map
 }
 
 func newS3(t *testing.T, mutate func(*Config)) *s3 {
@@ -67,10 +68,11 @@ func newS3(t *testing.T, mutate func(*Config)) *s3 {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	srv := httptest.NewServer(NewHandler(cfg))
+	h := NewHandler(cfg)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	srv.Client().Timeout = time.Minute
-	return &s3{t: t, srv: srv}
+	return &s3{t: t, srv: srv, h: h}
 }
 
 // call is one request. Bodies are signed (hex SHA-256 payload hash) unless anonymous.

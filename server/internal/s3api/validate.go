@@ -99,25 +99,58 @@ func validateObjectKey(key string) error {
 }
 
 // isStoredHeader reports whether a request header is kept with an object and
-// returned on GET/HEAD: the standard content headers and user metadata.
+// returned on GET/HEAD: the standard content headers, the storage class and user
+// metadata.
 func isStoredHeader(name string) bool {
 	switch name {
 	case "Content-Type", "Content-Encoding", "Content-Disposition", "Content-Language",
-		"Cache-Control", "Expires":
+		"Cache-Control", "Expires", storageClassHeader:
 		return true
 	}
 	return strings.HasPrefix(name, "X-Amz-Meta-")
 }
 
+// Storage classes. Every object is stored alike, erasure-coded with its set's
+// parity; REDUCED_REDUNDANCY is accepted, recorded and reported (as S3 and MinIO
+// clients expect) but never means a weaker layout. Other S3 classes (archive
+// tiers, infrequent access) are refused rather than silently ignored.
+const (
+	storageClassHeader   = "X-Amz-Storage-Class"
+	storageStandard      = "STANDARD"
+	storageReducedRedund = "REDUCED_REDUNDANCY"
+)
+
+// parseStorageClass reads x-amz-storage-class: "" for STANDARD (not stored, as S3
+// does not report it), the class to store otherwise, InvalidStorageClass for a
+// class Cairn does not offer.
+func parseStorageClass(h http.Header) (string, error) {
+	switch v := strings.TrimSpace(h.Get(storageClassHeader)); v {
+	case "", storageStandard:
+		return "", nil
+	case storageReducedRedund:
+		return v, nil
+	}
+	return "", apiError(codeInvalidStorageClass, "")
+}
+
+// storageClassOf is the storage class recorded in an object's or upload's metadata.
+func storageClassOf(meta map[string]string) string {
+	if v := meta[storageClassHeader]; v != "" {
+		return v
+	}
+	return storageStandard
+}
+
 // objectMeta collects the metadata a PUT or CreateMultipartUpload stores: the
-// standard content headers and x-amz-meta-*, keyed by canonical header name.
+// standard content headers, a non-STANDARD storage class and x-amz-meta-*, keyed
+// by canonical header name.
 // User metadata larger than 2 KiB (names without the prefix, plus values) is
 // MetadataTooLarge.
 func objectMeta(h http.Header) (map[string]string, error) {
 	meta := make(map[string]string)
 	userSize := 0
 	for name, values := range h {
-		if !isStoredHeader(name) {
+		if !isStoredHeader(name) || name == storageClassHeader {
 			continue
 		}
 		v := strings.Join(values, ",")
@@ -134,6 +167,13 @@ func objectMeta(h http.Header) (map[string]string, error) {
 	}
 	if userSize > maxUserMetaSize {
 		return nil, apiError(codeMetadataTooLarge, "")
+	}
+	class, err := parseStorageClass(h)
+	if err != nil {
+		return nil, err
+	}
+	if class != "" {
+		meta[storageClassHeader] = class
 	}
 	return meta, nil
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/cairn-io/cairn/server/internal/sigv4"
 )
 
 // s3NS is the namespace of S3's top-level response elements.
@@ -41,11 +43,27 @@ func httpTime(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
 // readBody reads a small request body (an XML document) of at most limit bytes,
 // verifying Content-MD5 and any x-amz-checksum-* header that came with it.
 func readBody(rq *request, limit int64) ([]byte, error) {
-	wantMD5, err := contentMD5(rq.r.Header)
+	body, _, err := checksumBody(rq, rq.body)
 	if err != nil {
 		return nil, err
 	}
-	body, _, err := checksumBody(rq, rq.body)
+	return readLimited(rq, body, limit)
+}
+
+// readBodyMD5 is readBody for requests whose x-amz-checksum-* headers describe
+// something else than the body (CompleteMultipartUpload: the whole object): only
+// Content-MD5 and a checksum trailer, which does describe the body, are verified.
+func readBodyMD5(rq *request, limit int64) ([]byte, error) {
+	h := rq.r.Header
+	if h.Get("X-Amz-Trailer") != "" || h.Get("X-Amz-Content-Sha256") == sigv4.StreamingUnsignedPayloadTrailer {
+		return readBody(rq, limit)
+	}
+	return readLimited(rq, rq.body, limit)
+}
+
+// readLimited reads body (at most limit bytes) and checks Content-MD5.
+func readLimited(rq *request, body io.Reader, limit int64) ([]byte, error) {
+	wantMD5, err := contentMD5(rq.r.Header)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_bucket.photos
+  id = "photos"
+}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_bucket_policy.site
+  id = "public-site"
+}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_object.robots
+  id = "public-site/robots.txt"
+}

@@ -1,0 +1,228 @@
+package admin
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// PathPrefix is where the admin API lives on a Cairn server.
+const PathPrefix = "/cairn/admin/v1"
+
+// MaxBodySize is the largest request body the admin API accepts.
+const MaxBodySize = 64 << 10
+
+// Status is the state of a user or an access key.
+type Status string
+
+const (
+	StatusEnabled  Status = "enabled"
+	StatusDisabled Status = "disabled"
+)
+
+// ServerInfo describes the server (GET /info).
+type ServerInfo struct {
+	Version      string  `json:"version"`
+	DeploymentID string  `json:"deploymentId"`
+	Region       string  `json:"region"`
+	Layout       Layout  `json:"layout"`
+	Drives       []Drive `json:"drives"`
+}
+
+// Layout is the erasure layout.
+type Layout struct {
+	Sets         int `json:"sets"`
+	DrivesPerSet int `json:"drivesPerSet"`
+	DataShards   int `json:"dataShards"`
+	ParityShards int `json:"parityShards"`
+}
+
+// Drive is one drive of the layout.
+type Drive struct {
+	Path  string `json:"path"`
+	Set   int    `json:"set"`
+	State string `json:"state"` // "ok" or "offline"
+}
+
+// User is an IAM user. Root is not a user.
+type User struct {
+	Name     string    `json:"name"`
+	Status   Status    `json:"status"`
+	Policies []string  `json:"policies"` // attached directly
+	Groups   []string  `json:"groups"`   // member of
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// CreateUserRequest creates a user (POST /users).
+type CreateUserRequest struct {
+	Name     string   `json:"name"`
+	Policies []string `json:"policies,omitempty"`
+}
+
+// SetStatusRequest enables or disables a user (PUT /users/{user}/status).
+type SetStatusRequest struct {
+	Status Status `json:"status"`
+}
+
+// UserList is the answer of GET /users.
+type UserList struct {
+	Users []User `json:"users"`
+}
+
+// Group is an IAM group.
+type Group struct {
+	Name     string    `json:"name"`
+	Members  []string  `json:"members"`
+	Policies []string  `json:"policies"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// CreateGroupRequest creates a group (POST /groups).
+type CreateGroupRequest struct {
+	Name     string   `json:"name"`
+	Members  []string `json:"members,omitempty"`
+	Policies []string `json:"policies,omitempty"`
+}
+
+// GroupList is the answer of GET /groups.
+type GroupList struct {
+	Groups []Group `json:"groups"`
+}
+
+// Policy is a built-in or managed policy.
+type Policy struct {
+	Name    string `json:"name"`
+	Builtin bool   `json:"builtin"`
+	// Document is the policy document (AWS IAM JSON).
+	Document json.RawMessage `json:"document"`
+	// Users and Groups it is attached to.
+	Users   []string   `json:"users"`
+	Groups  []string   `json:"groups"`
+	Created *time.Time `json:"created,omitempty"` // absent for built-in policies
+	Updated *time.Time `json:"updated,omitempty"`
+}
+
+// CreatePolicyRequest creates a managed policy (POST /policies). Document is the
+// policy as a JSON object, or as a string holding one.
+type CreatePolicyRequest struct {
+	Name     string          `json:"name"`
+	Document json.RawMessage `json:"document"`
+}
+
+// UpdatePolicyRequest replaces a managed policy's document (PUT /policies/{policy}).
+type UpdatePolicyRequest struct {
+	Document json.RawMessage `json:"document"`
+}
+
+// PolicyList is the answer of GET /policies.
+type PolicyList struct {
+	Policies []Policy `json:"policies"`
+}
+
+// AccessKey is an access key (service account) without its secret.
+type AccessKey struct {
+	AccessKey   string `json:"accessKey"`
+	User        string `json:"user"` // parent user
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Status      Status `json:"status"`
+	// Expiration is when the key stops working; absent = never.
+	Expiration *time.Time `json:"expiration,omitempty"`
+	Expired    bool       `json:"expired"`
+	// Policy is the inline policy that restricts the key; absent = none.
+	Policy json.RawMessage `json:"policy,omitempty"`
+	// Usable is false when the server cannot unseal the key's secret (the root
+	// credentials changed since it was created); recreate the key.
+	Usable  bool      `json:"usable"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// CreateAccessKeyRequest creates an access key (POST /access-keys).
+type CreateAccessKeyRequest struct {
+	User        string `json:"user"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Policy is an optional inline policy (a JSON object or a string holding
+	// one): the key may do only what both it and the user's policies allow.
+	Policy json.RawMessage `json:"policy,omitempty"`
+	// Expiration, if set, must be in the future.
+	Expiration *time.Time `json:"expiration,omitempty"`
+	// AccessKey and SecretKey, if set, are used instead of generated ones.
+	AccessKey string `json:"accessKey,omitempty"`
+	SecretKey string `json:"secretKey,omitempty"`
+}
+
+// AccessKeyCredentials is the answer of POST /access-keys: the key and, this one
+// time only, its secret.
+type AccessKeyCredentials struct {
+	AccessKey
+	SecretKey string `json:"secretKey"`
+}
+
+// String hides the secret, so printing the value never leaks it.
+func (c AccessKeyCredentials) String() string {
+	return fmt.Sprintf("{AccessKey:%s User:%s SecretKey:<redacted>}", c.AccessKey.AccessKey, c.User)
+}
+
+// GoString hides the secret from %#v too.
+func (c AccessKeyCredentials) GoString() string { return c.String() }
+
+// UpdateAccessKeyRequest changes an access key (PATCH /access-keys/{key}). Absent
+// fields are left as they are.
+type UpdateAccessKeyRequest struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Status      *Status `json:"status,omitempty"`
+	// Policy replaces the inline policy; the JSON literal null removes it
+	// (see RemovePolicy).
+	Policy json.RawMessage `json:"policy,omitempty"`
+	// Expiration sets a new expiry (in the future); NoExpiration removes it.
+	Expiration   *time.Time `json:"expiration,omitempty"`
+	NoExpiration bool       `json:"noExpiration,omitempty"`
+}
+
+// RemovePolicy returns the UpdateAccessKeyRequest.Policy value that removes the
+// inline policy (the JSON literal null).
+func RemovePolicy() json.RawMessage { return json.RawMessage("null") }
+
+// AccessKeyList is the answer of GET /access-keys.
+type AccessKeyList struct {
+	AccessKeys []AccessKey `json:"accessKeys"`
+}
+
+// Error codes of the admin API.
+const (
+	CodeAccessDenied     = "AccessDenied"     // 403: not signed, bad signature, or not allowed
+	CodeInvalidArgument  = "InvalidArgument"  // 400
+	CodeMalformedJSON    = "MalformedJSON"    // 400: body is not the expected JSON
+	CodeMalformedPolicy  = "MalformedPolicy"  // 400: the policy document is invalid; Message says where
+	CodeBuiltinPolicy    = "BuiltinPolicy"    // 400: built-in policies cannot change
+	CodeEntityTooLarge   = "EntityTooLarge"   // 413
+	CodeNoSuchUser       = "NoSuchUser"       // 404
+	CodeNoSuchGroup      = "NoSuchGroup"      // 404
+	CodeNoSuchPolicy     = "NoSuchPolicy"     // 404
+	CodeNoSuchAccessKey  = "NoSuchAccessKey"  // 404
+	CodeNotAttached      = "NotAttached"      // 404: policy not attached / user not a member
+	CodeNotFound         = "NotFound"         // 404: no such route
+	CodeMethodNotAllowed = "MethodNotAllowed" // 405
+	CodeAlreadyExists    = "AlreadyExists"    // 409
+	CodeDeleteConflict   = "DeleteConflict"   // 409: still attached / has members
+	CodeServiceUnavail   = "ServiceUnavailable"
+	CodeInternalError    = "InternalError"
+)
+
+// Error is the body of every failed admin API response, and the error the Client
+// returns for one.
+type Error struct {
+	StatusCode int    `json:"-"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	RequestID  string `json:"requestId,omitempty"`
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("cairn admin: %s (%d): %s", e.Code, e.StatusCode, e.Message)
+}

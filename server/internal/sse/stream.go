@@ -1,0 +1,402 @@
+package sse
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// The stream format (version 1). One stream encrypts one plaintext: a whole
+// object of a single PUT or one part of a multipart upload.
+//
+//	stream  = header ‖ package₀ ‖ … ‖ packageₙ₋₁
+//	header  = 0x01 (version) ‖ salt (31 random bytes)             32 bytes
+//	package = AES-256-GCM(K, nonceᵢ, plaintextᵢ)                   len(plaintextᵢ) + 16 bytes
+//	K ‖ P   = HKDF-SHA256(secret = object key, salt = salt,
+//	                      info = "cairn-sse stream v1" ‖ uint32be(part))   32 + 7 bytes
+//	nonceᵢ  = P (7 bytes) ‖ uint32be(i) ‖ final (1 byte: 1 for the last package, else 0)
+//
+// Every package holds PackageSize plaintext bytes except the last, which holds
+// 1…PackageSize bytes (0 only when the whole plaintext is empty, so a stream always
+// has at least one package). The package index and the final flag are in the
+// nonce, so reordered, dropped, duplicated or appended packages fail to open, and
+// a stream cut at a package boundary lacks its final package. The salt makes K
+// fresh for every stream, so a re-uploaded part (same object key, same part
+// number) never reuses a nonce; part in the derivation stops parts of one object
+// from being swapped. Sizes are deterministic: the stored size follows from the
+// plaintext size and back (EncryptedSize, DecryptedSize), which is what lets a
+// range GET read only the packages it needs.
+
+const (
+	// PackageSize is the plaintext size of every package but the last.
+	PackageSize = 64 << 10
+	// TagSize is the GCM tag each package adds.
+	TagSize = 16
+	// HeaderSize is the size of the stream header.
+	HeaderSize = 32
+
+	sealedPackageSize = PackageSize + TagSize
+	formatV1          = 1
+	prefixSize        = 7
+	streamInfo        = "cairn-sse stream v1"
+	maxPackages       = 1 << 32
+)
+
+// Errors of the stream codec. Decryption failures all wrap ErrCorrupt.
+var (
+	ErrCorrupt  = errors.New("sse: encrypted data is corrupt or was tampered with")
+	ErrTooLarge = errors.New("sse: plaintext too large for one stream")
+)
+
+// ObjectKey is the 256-bit key an object's data is encrypted with. Every stream
+// derives its own cipher key from it (see the stream format).
+type ObjectKey [32]byte
+
+// EncryptedSize is the stored size of a stream of plain bytes of plaintext.
+func EncryptedSize(plain int64) int64 {
+	return HeaderSize + plain + TagSize*packages(plain)
+}
+
+// packages is the number of packages of a plaintext of plain bytes (at least 1).
+func packages(plain int64) int64 {
+	if plain <= 0 {
+		return 1
+	}
+	return (plain + PackageSize - 1) / PackageSize
+}
+
+// DecryptedSize is the plaintext size of a stream of stored bytes. A size no
+// encryption can produce is ErrCorrupt.
+func DecryptedSize(stored int64) (int64, error) {
+	body := stored - HeaderSize
+	if body < TagSize {
+		return 0, fmt.Errorf("%w: stream of %d bytes", ErrCorrupt, stored)
+	}
+	full, rest := body/sealedPackageSize, body%sealedPackageSize
+	switch {
+	case rest == 0:
+		return full * PackageSize, nil
+	case rest < TagSize || (rest == TagSize && full > 0):
+		// A short final package, or an empty one after full packages: never written.
+		return 0, fmt.Errorf("%w: stream of %d bytes", ErrCorrupt, stored)
+	}
+	return full*PackageSize + rest - TagSize, nil
+}
+
+// streamCipher derives the AEAD and nonce prefix of one stream.
+func streamCipher(key *ObjectKey, part uint32, salt []byte) (cipher.AEAD, [prefixSize]byte, error) {
+	var prefix [prefixSize]byte
+	info := make([]byte, 0, len(streamInfo)+4)
+	info = binary.BigEndian.AppendUint32(append(info, streamInfo...), part)
+	km, err := hkdf.Key(sha256.New, key[:], salt, string(info), 32+prefixSize)
+	if err != nil {
+		return nil, prefix, err
+	}
+	block, err := aes.NewCipher(km[:32])
+	if err != nil {
+		return nil, prefix, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, prefix, err
+	}
+	copy(prefix[:], km[32:])
+	return aead, prefix, nil
+}
+
+func packageNonce(dst *[12]byte, prefix *[prefixSize]byte, seq uint32, final bool) []byte {
+	copy(dst[:prefixSize], prefix[:])
+	binary.BigEndian.PutUint32(dst[prefixSize:], seq)
+	dst[11] = 0
+	if final {
+		dst[11] = 1
+	}
+	return dst[:]
+}
+
+// bufPool recycles package buffers (one sealed package each).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, sealedPackageSize+1); return &b }}
+
+// encReader is the encrypting reader.
+type encReader struct {
+	src    io.Reader
+	aead   cipher.AEAD
+	prefix [prefixSize]byte
+	nonce  [12]byte
+	bufp   *[]byte // plaintext in: up to PackageSize+1 bytes (one byte of look-ahead)
+	in     []byte
+	outp   *[]byte
+	out    []byte // ciphertext ready to be read
+	seq    uint64
+	srcEOF bool
+	done   bool // the final package is in out
+	err    error
+}
+
+// NewEncryptReader returns a reader of the encrypted stream of plaintext src
+// under key, for part (0 for a single PUT, the part number for a multipart
+// upload). It reads src to EOF; an error from src is returned as is, and a
+// plaintext past 2³² packages (256 TiB) is ErrTooLarge. The reader holds two
+// package buffers; read it to EOF or call Close to return them early. It is not
+// safe for concurrent use.
+func NewEncryptReader(src io.Reader, key ObjectKey, part uint32) (io.ReadCloser, error) {
+	var header [HeaderSize]byte
+	header[0] = formatV1
+	if _, err := rand.Read(header[1:]); err != nil {
+		return nil, err
+	}
+	aead, prefix, err := streamCipher(&key, part, header[1:])
+	if err != nil {
+		return nil, err
+	}
+	e := &encReader{src: src, aead: aead, prefix: prefix, bufp: bufPool.Get().(*[]byte), outp: bufPool.Get().(*[]byte)}
+	e.in = (*e.bufp)[:0]
+	e.out = append((*e.outp)[:0], header[:]...)
+	return e, nil
+}
+
+func (e *encReader) Read(p []byte) (int, error) {
+	for len(e.out) == 0 {
+		if e.err != nil {
+			return 0, e.err
+		}
+		if e.done {
+			e.release()
+			e.err = io.EOF
+			return 0, io.EOF
+		}
+		if err := e.seal(); err != nil {
+			e.release()
+			e.err = err
+			return 0, err
+		}
+	}
+	n := copy(p, e.out)
+	e.out = e.out[n:]
+	return n, nil
+}
+
+// seal reads the next package of plaintext (plus one byte to learn whether it
+// is the last) and encrypts it into out.
+func (e *encReader) seal() error {
+	for len(e.in) < PackageSize+1 && !e.srcEOF {
+		n, err := e.src.Read(e.in[len(e.in) : PackageSize+1])
+		e.in = e.in[:len(e.in)+n]
+		if errors.Is(err, io.EOF) {
+			e.srcEOF = true
+		} else if err != nil {
+			return err
+		}
+	}
+	final := len(e.in) <= PackageSize
+	n := min(len(e.in), PackageSize)
+	if e.seq >= maxPackages {
+		return ErrTooLarge
+	}
+	nonce := packageNonce(&e.nonce, &e.prefix, uint32(e.seq), final)
+	e.out = e.aead.Seal((*e.outp)[:0], nonce, e.in[:n], nil)
+	e.in = e.in[:copy(e.in, e.in[n:])]
+	e.seq++
+	e.done = final
+	return nil
+}
+
+func (e *encReader) release() {
+	if e.bufp != nil {
+		bufPool.Put(e.bufp)
+		bufPool.Put(e.outp)
+		e.bufp, e.outp, e.in, e.out = nil, nil, nil, nil
+	}
+}
+
+// Close returns the reader's buffers; reading after Close fails.
+func (e *encReader) Close() error {
+	e.release()
+	if e.err == nil {
+		e.err = errors.New("sse: read after Close")
+	}
+	return nil
+}
+
+// Range is what a plaintext range of one stream needs from the stored stream:
+// the header, then the whole packages [FirstPackage, …) that hold the range.
+type Range struct {
+	// Offset and Length are the stored bytes of the packages, relative to the
+	// start of the stream (Offset ≥ HeaderSize).
+	Offset, Length int64
+	// FirstPackage is the index of the package at Offset.
+	FirstPackage int64
+	// Skip is the number of plaintext bytes of the first package before the range.
+	Skip int64
+	// PlainLength is the length of the plaintext range.
+	PlainLength int64
+	// StreamSize is the stored size of the whole stream.
+	StreamSize int64
+}
+
+// StreamRange maps plaintext bytes [off, off+length) of a stream of streamSize
+// stored bytes to the stored packages that hold them.
+func StreamRange(streamSize, off, length int64) (Range, error) {
+	plain, err := DecryptedSize(streamSize)
+	if err != nil {
+		return Range{}, err
+	}
+	if off < 0 || length < 0 || off+length > plain {
+		return Range{}, fmt.Errorf("sse: range %d+%d outside a plaintext of %d bytes", off, length, plain)
+	}
+	r := Range{FirstPackage: off / PackageSize, PlainLength: length, StreamSize: streamSize}
+	r.Skip = off - r.FirstPackage*PackageSize
+	r.Offset = HeaderSize + r.FirstPackage*sealedPackageSize
+	if length == 0 {
+		return r, nil
+	}
+	last := (off + length - 1) / PackageSize
+	end := min(HeaderSize+(last+1)*sealedPackageSize, streamSize)
+	r.Length = end - r.Offset
+	return r, nil
+}
+
+// decWriter is the decrypting writer.
+type decWriter struct {
+	w       io.Writer
+	key     ObjectKey
+	part    uint32
+	r       Range
+	header  [HeaderSize]byte
+	nh      int
+	aead    cipher.AEAD
+	prefix  [prefixSize]byte
+	nonce   [12]byte
+	bufp    *[]byte
+	buf     []byte
+	seq     int64 // index of the package being collected
+	last    int64 // index of the stream's final package
+	lastLen int   // sealed size of the final package
+	skip    int64
+	remain  int64
+	err     error
+}
+
+// NewDecryptWriter returns a writer that takes the stored bytes a Range needs —
+// the HeaderSize bytes of the stream header, then r.Length bytes from r.Offset —
+// and writes the plaintext range to w, one authenticated package at a time:
+// nothing of a package reaches w before its tag is verified. Close reports a
+// stream that ended early and must be called; it returns the package buffer.
+// Errors are ErrCorrupt (wrapped) for data that fails to authenticate, or w's.
+func NewDecryptWriter(w io.Writer, key ObjectKey, part uint32, r Range) io.WriteCloser {
+	plain, err := DecryptedSize(r.StreamSize)
+	d := &decWriter{w: w, key: key, part: part, r: r, seq: r.FirstPackage, skip: r.Skip, remain: r.PlainLength, err: err}
+	if err == nil {
+		n := packages(plain)
+		d.last = n - 1
+		d.lastLen = int(r.StreamSize - HeaderSize - d.last*sealedPackageSize)
+		d.bufp = bufPool.Get().(*[]byte)
+		d.buf = (*d.bufp)[:0]
+	}
+	return d
+}
+
+func (d *decWriter) Write(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	written := 0
+	if d.nh < HeaderSize {
+		n := copy(d.header[d.nh:], p)
+		d.nh += n
+		written += n
+		p = p[n:]
+		if d.nh < HeaderSize {
+			return written, nil
+		}
+		if err := d.start(); err != nil {
+			d.err = err
+			return written, err
+		}
+	}
+	for len(p) > 0 {
+		if d.remain == 0 {
+			d.err = fmt.Errorf("%w: more stored data than the range needs", ErrCorrupt)
+			return written, d.err
+		}
+		want := sealedPackageSize
+		if d.seq == d.last {
+			want = d.lastLen
+		}
+		n := copy(d.buf[len(d.buf):want], p)
+		d.buf = d.buf[:len(d.buf)+n]
+		written += n
+		p = p[n:]
+		if len(d.buf) == want {
+			if err := d.open(); err != nil {
+				d.err = err
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+func (d *decWriter) start() error {
+	if d.header[0] != formatV1 {
+		return fmt.Errorf("%w: unknown stream format %d", ErrCorrupt, d.header[0])
+	}
+	aead, prefix, err := streamCipher(&d.key, d.part, d.header[1:])
+	if err != nil {
+		return err
+	}
+	d.aead, d.prefix = aead, prefix
+	return nil
+}
+
+// open authenticates and decrypts the collected package and writes its part of
+// the range.
+func (d *decWriter) open() error {
+	if d.seq > d.last || d.seq >= maxPackages {
+		return fmt.Errorf("%w: package %d past the end of the stream", ErrCorrupt, d.seq)
+	}
+	nonce := packageNonce(&d.nonce, &d.prefix, uint32(d.seq), d.seq == d.last)
+	plain, err := d.aead.Open(d.buf[:0], nonce, d.buf, nil)
+	if err != nil {
+		return fmt.Errorf("%w: package %d does not authenticate", ErrCorrupt, d.seq)
+	}
+	d.buf = d.buf[:0]
+	d.seq++
+	if d.skip >= int64(len(plain)) {
+		d.skip -= int64(len(plain))
+		return nil
+	}
+	plain = plain[d.skip:]
+	d.skip = 0
+	if int64(len(plain)) > d.remain {
+		plain = plain[:d.remain]
+	}
+	d.remain -= int64(len(plain))
+	_, err = d.w.Write(plain)
+	return err
+}
+
+// Close reports ErrCorrupt when the range was not complete, and releases the
+// package buffer.
+func (d *decWriter) Close() error {
+	if d.bufp != nil {
+		bufPool.Put(d.bufp)
+		d.bufp, d.buf = nil, nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if d.remain > 0 || (d.r.PlainLength > 0 && d.nh < HeaderSize) {
+		d.err = fmt.Errorf("%w: stream ended %d bytes early", ErrCorrupt, d.remain)
+		return d.err
+	}
+	d.err = errors.New("sse: write after Close")
+	return nil
+}
