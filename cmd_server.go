@@ -105,7 +105,7 @@ func runServer(args []string) error {
 		}
 	}
 	srv, err := server.New(ctx, server.Config{
-		Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS,
+		Version: version, Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS,
 		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
