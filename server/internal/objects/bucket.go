@@ -84,7 +84,7 @@ func (l *Layer) writeBucketConfig(ctx context.Context, bucket string, cfg Bucket
 
 func (l *Layer) eachSet(fn func(s *set) error) error {
 	var errs []error
-	for _, s := range l.sets {
+	for _, s := range l.allSets() {
 		if err := fn(s); err != nil {
 			errs = append(errs, err)
 		}
@@ -136,7 +136,7 @@ func (l *Layer) readBucketConfig(ctx context.Context, bucket string) (BucketConf
 
 // readBucketConfigRaw returns the configuration file the read quorum agrees on.
 func (l *Layer) readBucketConfigRaw(ctx context.Context, bucket string) ([]byte, error) {
-	s := l.sets[0]
+	s := l.firstSet()
 	raws := make([][]byte, len(s.drives))
 	found := make([]bool, len(s.drives))
 	responded := 0
@@ -201,7 +201,7 @@ func (l *Layer) HeadBucket(ctx context.Context, bucket string) (BucketInfo, erro
 
 // ListBuckets lists all buckets, sorted by name.
 func (l *Layer) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
-	s := l.sets[0]
+	s := l.firstSet()
 	lists := make([][]string, len(s.drives))
 	ok := make([]bool, len(s.drives))
 	parallel(len(s.drives), func(i int) {

@@ -39,7 +39,7 @@ func (l *Layer) ReadConfig(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := l.sets[0]
+	s := l.firstSet()
 	raws := make([][]byte, len(s.drives))
 	found := make([]bool, len(s.drives))
 	responded := make([]bool, len(s.drives))
@@ -114,7 +114,7 @@ func (l *Layer) ListConfig(ctx context.Context, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := l.sets[0]
+	s := l.firstSet()
 	lists := make([][]string, len(s.drives))
 	ok := make([]bool, len(s.drives))
 	parallel(len(s.drives), func(i int) {

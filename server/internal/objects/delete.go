@@ -22,7 +22,7 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 	if err != nil {
 		return DeleteResult{}, err
 	}
-	s := l.setFor(bucket, key)
+	s := l.readSet(ctx, bucket, key)
 	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return DeleteResult{}, err
@@ -84,7 +84,7 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	s := l.setFor(bucket, key)
+	s := l.readSet(ctx, bucket, key)
 	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return ObjectInfo{}, err

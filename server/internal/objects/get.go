@@ -39,7 +39,7 @@ func (l *Layer) open(ctx context.Context, bucket, key string, opts GetOptions, l
 	if err != nil {
 		return nil, err
 	}
-	s := l.setFor(bucket, key)
+	s := l.readSet(ctx, bucket, key)
 	unlock := func() {}
 	if lock {
 		if unlock, err = l.locks.RLock(ctx, bucket+"/"+key); err != nil {

@@ -38,7 +38,7 @@ func (l *Layer) HealObject(ctx context.Context, bucket, key string, opts HealOpt
 	if err := checkObjectName(key); err != nil {
 		return HealResult{}, err
 	}
-	s := l.setFor(bucket, key)
+	s := l.readSet(ctx, bucket, key)
 	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return HealResult{}, err

@@ -24,7 +24,7 @@ func (l *Layer) healConfig(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
-		for _, s := range l.sets {
+		for _, s := range l.allSets() {
 			parallel(len(s.drives), func(i int) {
 				d := s.drives[i]
 				cur, err := d.ReadFile(ctx, bucketConfigPath(b.Name))
@@ -46,7 +46,7 @@ func (l *Layer) healConfig(ctx context.Context) error {
 	}
 	// Cluster configuration documents: the union of names on the first set's drives.
 	names := map[string]bool{}
-	for _, d := range l.sets[0].drives {
+	for _, d := range l.firstSet().drives {
 		walkConfig(ctx, d, "", names)
 	}
 	for name := range names {
@@ -55,7 +55,7 @@ func (l *Layer) healConfig(ctx context.Context) error {
 			continue // not held by a quorum: a leftover, left alone
 		}
 		p, _ := configPath(name)
-		for _, s := range l.sets {
+		for _, s := range l.allSets() {
 			parallel(len(s.drives), func(i int) {
 				cur, err := s.drives[i].ReadFile(ctx, p)
 				if (err == nil && bytes.Equal(cur, raw)) || (err != nil && !errors.Is(err, drive.ErrNotFound)) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
 // healFixture writes inline, single-file, multipart and versioned objects.
@@ -234,5 +235,38 @@ func TestScanHooksSeeEveryKey(t *testing.T) {
 	defer mu.Unlock()
 	if cycles != 1 || len(seen) != len(want) {
 		t.Fatalf("cycles %d, keys seen %d of %d", cycles, len(seen), len(want))
+	}
+}
+
+// Healing a delete marker onto a blank drive writes a valid metadata file
+// (regression: the resolved view's placeholder shard index was written as is).
+func TestHealDeleteMarker(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	mkBucket(t, l, "ver")
+	l.UpdateBucketConfig(ctx, "ver", func(c *BucketConfig) error { c.Versioning = VersioningEnabled; return nil })
+	l.put(t, "ver", "doc", []byte("v1"))
+	if _, err := l.DeleteObject(ctx, "ver", "doc", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(l.roots[0], "ver"))
+	os.RemoveAll(filepath.Join(l.roots[1], "ver"))
+	if _, err := l.HealObject(ctx, "ver", "doc", HealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range l.roots[:2] {
+		raw, err := os.ReadFile(filepath.Join(r, "ver", "doc"+metaSuffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := meta.Unmarshal(raw); err != nil {
+			t.Fatalf("healed metadata on %s does not decode: %v", r, err)
+		}
+	}
+	l.faulty[2].FailAll(drive.ErrOffline)
+	l.faulty[3].FailAll(drive.ErrOffline)
+	res, err := l.ListObjectVersions(ctx, "ver", ListOptions{})
+	if err != nil || len(res.Objects) != 2 || !res.Objects[0].DeleteMarker {
+		t.Fatalf("versions through the healed drives: %+v %v", res.Objects, err)
 	}
 }

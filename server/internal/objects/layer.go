@@ -44,7 +44,8 @@ type Config struct {
 
 // Layer is the erasure-coded object layer. Safe for concurrent use.
 type Layer struct {
-	sets    []*set
+	poolMu  sync.RWMutex
+	pools   []*pool // see pools.go
 	depID   string
 	now     func() time.Time
 	log     *slog.Logger
@@ -53,6 +54,9 @@ type Layer struct {
 	bucket  bucketCache
 	bg      background
 	cluster ClusterLocker
+
+	blockSize   int
+	inlineLimit int64
 }
 
 type counters struct {
@@ -82,25 +86,40 @@ func New(cfg Config) (*Layer, error) {
 	l.cluster = cfg.ClusterLocker
 	l.bucket.m = map[string]BucketConfig{}
 	l.initBackground()
-	for i, drives := range cfg.Sets {
+	p, err := l.newPool(0, cfg.Sets, cfg.Parity, cfg.BlockSize, cfg.InlineLimit)
+	if err != nil {
+		return nil, err
+	}
+	l.pools = []*pool{p}
+	l.blockSize, l.inlineLimit = cfg.BlockSize, cfg.InlineLimit
+	return l, nil
+}
+
+// newPool builds the sets of one pool.
+func (l *Layer) newPool(idx int, sets [][]drive.Drive, parity, blockSize int, inlineLimit int64) (*pool, error) {
+	p := &pool{idx: idx}
+	for i, drives := range sets {
 		n := len(drives)
-		parity := cfg.Parity
+		par := parity
 		if n == 1 {
-			parity = 0
+			par = 0
 		}
-		if parity < 0 || parity > n/2 || (n > 1 && parity == 0) {
-			return nil, fmt.Errorf("objects: set %d: parity %d invalid for %d drives", i, parity, n)
+		if par < 0 || par > n/2 || (n > 1 && par == 0) {
+			return nil, fmt.Errorf("objects: pool %d set %d: parity %d invalid for %d drives", idx, i, par, n)
 		}
-		ec, err := erasure.New(n-parity, parity, cfg.BlockSize)
+		ec, err := erasure.New(n-par, par, blockSize)
 		if err != nil {
 			return nil, err
 		}
-		l.sets = append(l.sets, &set{
-			l: l, drives: drives, data: n - parity, parity: parity,
-			ec: ec, inlineLimit: cfg.InlineLimit,
+		p.sets = append(p.sets, &set{
+			l: l, pool: p, drives: drives, data: n - par, parity: par,
+			ec: ec, inlineLimit: inlineLimit,
 		})
 	}
-	return l, nil
+	if len(p.sets) == 0 {
+		return nil, errors.New("objects: a pool needs at least one set")
+	}
+	return p, nil
 }
 
 // Stats returns the layer's counters.
@@ -108,10 +127,11 @@ func (l *Layer) Stats() Stats {
 	return Stats{ShardsReconstructed: l.stats.reconstructed.Load(), ShardsCorrupt: l.stats.corrupt.Load()}
 }
 
-// Drives returns every drive of the layer, set by set.
+// Drives returns every drive of the layer, set by set (all pools).
 func (l *Layer) Drives() [][]drive.Drive {
-	out := make([][]drive.Drive, len(l.sets))
-	for i, s := range l.sets {
+	sets := l.allSets()
+	out := make([][]drive.Drive, len(sets))
+	for i, s := range sets {
 		out[i] = s.drives
 	}
 	return out
@@ -128,8 +148,9 @@ func (l *Layer) placement(bucket, key string) uint64 {
 	return h.Sum64()
 }
 
-func (l *Layer) setFor(bucket, key string) *set {
-	return l.sets[l.placement(bucket, key)%uint64(len(l.sets))]
+// setFor is the set of bucket/key inside pool p.
+func (l *Layer) setIn(p *pool, bucket, key string) *set {
+	return p.sets[l.placement(bucket, key)%uint64(len(p.sets))]
 }
 
 func newID() [16]byte {

@@ -148,8 +148,9 @@ type iterator interface {
 
 // merged returns an iterator over all sets of the bucket.
 func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool) (iterator, error) {
-	its := make([]iterator, 0, len(l.sets))
-	for _, s := range l.sets {
+	sets := l.allSets()
+	its := make([]iterator, 0, len(sets))
+	for _, s := range sets {
 		it, err := s.walk(ctx, bucket, prefix, from, inclusive)
 		if err != nil {
 			return nil, err
@@ -159,7 +160,7 @@ func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusi
 	if len(its) == 1 {
 		return its[0], nil
 	}
-	return newMerge(its, func(es []entry) entry { return es[0] }), nil
+	return newMerge(its, newestEntry), nil
 }
 
 // walk merges the walks of the set's drives, resolving each key's metadata.
@@ -412,4 +413,19 @@ func (m *merge) err() error {
 		return m.its[0].err()
 	}
 	return nil
+}
+
+// newestEntry picks, among the sets (pools) holding one key, the entry whose latest
+// version is newest: while a pool drains, an object can briefly live in two.
+func newestEntry(es []entry) entry {
+	best := es[0]
+	for _, e := range es[1:] {
+		if e.file == nil || len(e.file.Versions) == 0 {
+			continue
+		}
+		if best.file == nil || len(best.file.Versions) == 0 || e.file.Latest().ModTime.After(best.file.Latest().ModTime) {
+			best = e
+		}
+	}
+	return best
 }

@@ -65,7 +65,7 @@ func (l *Layer) NewMultipartUpload(ctx context.Context, bucket, key string, opts
 	if _, err := l.BucketConfig(ctx, bucket); err != nil {
 		return "", err
 	}
-	s := l.setFor(bucket, key)
+	s := l.writeSet(ctx, bucket, key)
 	um := uploadMeta{
 		Key: key, UploadID: formatUUID(newID()), Initiated: l.now().UTC(),
 		Meta: withInternal(opts.Meta, opts.Internal, 0), Tags: opts.Tags, Rotation: int(newID()[0]) % len(s.drives),
@@ -144,7 +144,7 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 	if _, err := l.BucketConfig(ctx, bucket); err != nil {
 		return PartInfo{}, err
 	}
-	s := l.setFor(bucket, key)
+	s := l.uploadSet(ctx, bucket, key, uploadID)
 	dir := uploadDir(bucket, key, uploadID)
 	um, err := s.readUpload(ctx, dir)
 	if err != nil {
@@ -251,7 +251,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if len(parts) == 0 {
 		return ObjectInfo{}, fmt.Errorf("%w: no parts", ErrInvalidPart)
 	}
-	s := l.setFor(bucket, key)
+	s := l.uploadSet(ctx, bucket, key, uploadID)
 	dir := uploadDir(bucket, key, uploadID)
 	unlockUp, err := l.lockWrite(ctx, "\x00upload/"+uploadID)
 	if err != nil {
@@ -372,7 +372,7 @@ func (l *Layer) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID 
 	if _, err := l.BucketConfig(ctx, bucket); err != nil {
 		return err
 	}
-	s := l.setFor(bucket, key)
+	s := l.uploadSet(ctx, bucket, key, uploadID)
 	dir := uploadDir(bucket, key, uploadID)
 	unlock, err := l.lockWrite(ctx, "\x00upload/"+uploadID)
 	if err != nil {
@@ -405,7 +405,7 @@ func (l *Layer) ListParts(ctx context.Context, bucket, key, uploadID string, mar
 	if maxParts <= 0 || maxParts > 1000 {
 		maxParts = 1000
 	}
-	s := l.setFor(bucket, key)
+	s := l.uploadSet(ctx, bucket, key, uploadID)
 	dir := uploadDir(bucket, key, uploadID)
 	um, err := s.readUpload(ctx, dir)
 	if err != nil {
@@ -448,7 +448,7 @@ func (l *Layer) UploadInfo(ctx context.Context, bucket, key, uploadID string) (U
 	if _, err := l.BucketConfig(ctx, bucket); err != nil {
 		return UploadInfo{}, err
 	}
-	um, err := l.setFor(bucket, key).readUpload(ctx, uploadDir(bucket, key, uploadID))
+	um, err := l.uploadSet(ctx, bucket, key, uploadID).readUpload(ctx, uploadDir(bucket, key, uploadID))
 	if err != nil {
 		return UploadInfo{}, err
 	}
@@ -465,7 +465,7 @@ func (l *Layer) ListMultipartUploads(ctx context.Context, bucket string, opts Li
 		max = 1000
 	}
 	var all []uploadMeta
-	for _, s := range l.sets {
+	for _, s := range l.allSets() {
 		ups, err := s.uploads(ctx, bucket)
 		if err != nil {
 			return ListUploadsResult{}, err
@@ -572,4 +572,20 @@ func (s *set) uploads(ctx context.Context, bucket string) ([]uploadMeta, error) 
 		}
 	}
 	return out, nil
+}
+
+// uploadSet is the set holding an upload: the one whose drives have it (with
+// several pools), else the set a new upload of the key would use.
+func (l *Layer) uploadSet(ctx context.Context, bucket, key, uploadID string) *set {
+	ps := l.poolList()
+	if len(ps) > 1 {
+		dir := uploadDir(bucket, key, uploadID)
+		for _, p := range ps {
+			s := l.setIn(p, bucket, key)
+			if _, err := s.readUpload(ctx, dir); err == nil {
+				return s
+			}
+		}
+	}
+	return l.writeSet(ctx, bucket, key)
 }

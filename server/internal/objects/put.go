@@ -37,7 +37,7 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if opts.Size > MaxObjectSize {
 		return ObjectInfo{}, ErrEntityTooLarge
 	}
-	s := l.setFor(bucket, key)
+	s := l.writeSet(ctx, bucket, key)
 	wantMD5 := opts.ContentMD5
 	if opts.ETag != "" {
 		wantMD5 = nil // the body is transformed: the caller checks the client's MD5

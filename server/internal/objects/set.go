@@ -21,6 +21,7 @@ import (
 // drives failed, and crash leftovers on a minority never become visible.
 type set struct {
 	l            *Layer
+	pool         *pool
 	drives       []drive.Drive
 	data, parity int
 	ec           *erasure.Erasure
@@ -125,7 +126,7 @@ func (s *set) resolve(metas []driveMeta) (*meta.File, error) {
 		}
 		v := *best.v
 		v.Inline = nil
-		v.Erasure.Index = -1
+		v.Erasure.Index = 0 // drive-specific: holders() reads each drive's own
 		out.Versions = append(out.Versions, v)
 	}
 	out.Sort()

@@ -1,0 +1,536 @@
+package objects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+// Pools. A layer holds one or more pools, each a list of erasure sets. Inside a pool
+// an object's set is a hash of its name; which pool holds it is found by asking
+// every pool (only when there is more than one) and taking the one with the newest
+// version. New objects go to the active pool with the most free space; an object
+// that already exists stays in its pool, unless that pool is draining.
+//
+// A pool is added while the layer serves (AddPool): its drives get every bucket and
+// then take new objects. A pool is drained (Decommission): it takes no new objects,
+// every version of every object is copied to the other pools (same version ids,
+// times and metadata) and removed from it, and finally the pool leaves the layer.
+// Decommission saves its position (decommission/<pool>.json), so it resumes after a
+// restart.
+
+type pool struct {
+	idx      int
+	sets     []*set
+	draining atomic.Bool
+	decom    decomStats
+}
+
+type decomStats struct {
+	running                   atomic.Bool
+	done                      atomic.Bool
+	objects, versions, failed atomic.Int64
+	bytes                     atomic.Int64
+	started                   atomic.Int64 // unix nanos
+	mu                        sync.Mutex
+	bucket, key               string
+	err                       string
+}
+
+// PoolStatus describes one pool.
+type PoolStatus struct {
+	Index        int                 `json:"index"`
+	Sets         int                 `json:"sets"`
+	Drives       int                 `json:"drives"`
+	Total        uint64              `json:"totalBytes"`
+	Free         uint64              `json:"freeBytes"`
+	Draining     bool                `json:"draining"`
+	Decommission *DecommissionStatus `json:"decommission,omitempty"`
+}
+
+// DecommissionStatus is a draining pool's progress.
+type DecommissionStatus struct {
+	Running  bool      `json:"running"`
+	Complete bool      `json:"complete"`
+	Objects  int64     `json:"objectsMoved"`
+	Versions int64     `json:"versionsMoved"`
+	Bytes    int64     `json:"bytesMoved"`
+	Failed   int64     `json:"failed"`
+	Bucket   string    `json:"bucket,omitempty"`
+	Key      string    `json:"key,omitempty"`
+	Started  time.Time `json:"started"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Errors of pool management.
+var (
+	ErrPoolNotFound = errors.New("objects: no such pool")
+	ErrLastPool     = errors.New("objects: cannot decommission the last active pool")
+	ErrPoolDraining = errors.New("objects: pool is already being decommissioned")
+)
+
+func (l *Layer) poolList() []*pool {
+	l.poolMu.RLock()
+	defer l.poolMu.RUnlock()
+	return l.pools
+}
+
+// allSets is every set of every pool.
+func (l *Layer) allSets() []*set {
+	var out []*set
+	for _, p := range l.poolList() {
+		out = append(out, p.sets...)
+	}
+	return out
+}
+
+// firstSet holds the copies of bucket and cluster configuration that are read (every
+// set has them): the first set of the first pool that is not draining.
+func (l *Layer) firstSet() *set {
+	ps := l.poolList()
+	for _, p := range ps {
+		if !p.draining.Load() {
+			return p.sets[0]
+		}
+	}
+	return ps[0].sets[0]
+}
+
+// setFor is the set holding bucket/key when there is one pool (tests and the
+// common case); with several pools use readSet or writeSet.
+func (l *Layer) setFor(bucket, key string) *set {
+	return l.setIn(l.poolList()[0], bucket, key)
+}
+
+// locate returns the set of the pool holding the newest version of bucket/key, or
+// nil when no pool has it.
+func (l *Layer) locate(ctx context.Context, bucket, key string) *set {
+	ps := l.poolList()
+	if len(ps) == 1 {
+		return l.setIn(ps[0], bucket, key)
+	}
+	stem := objectStem(bucket, key)
+	var best *set
+	var bestTime time.Time
+	var mu sync.Mutex
+	parallel(len(ps), func(i int) {
+		s := l.setIn(ps[i], bucket, key)
+		cur, err := s.resolve(s.readMetas(ctx, stem))
+		if err != nil || cur.Latest() == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if t := cur.Latest().ModTime; best == nil || t.After(bestTime) {
+			best, bestTime = s, t
+		}
+	})
+	return best
+}
+
+// readSet is where reads of bucket/key go.
+func (l *Layer) readSet(ctx context.Context, bucket, key string) *set {
+	if s := l.locate(ctx, bucket, key); s != nil {
+		return s
+	}
+	return l.setIn(l.targetPool(ctx), bucket, key)
+}
+
+// writeSet is where a new version of bucket/key goes: its current pool, unless that
+// pool is draining, else the active pool with the most free space.
+func (l *Layer) writeSet(ctx context.Context, bucket, key string) *set {
+	if s := l.locate(ctx, bucket, key); s != nil && !s.pool.draining.Load() {
+		return s
+	}
+	return l.setIn(l.targetPool(ctx), bucket, key)
+}
+
+// targetPool is the active pool with the most free space.
+func (l *Layer) targetPool(ctx context.Context) *pool {
+	ps := l.poolList()
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	var best *pool
+	var bestFree uint64
+	for _, p := range ps {
+		if p.draining.Load() {
+			continue
+		}
+		if free := p.free(ctx); best == nil || free > bestFree {
+			best, bestFree = p, free
+		}
+	}
+	if best == nil {
+		return ps[0]
+	}
+	return best
+}
+
+// free sums the free space of the pool's drives.
+func (p *pool) free(ctx context.Context) uint64 {
+	var total uint64
+	for _, s := range p.sets {
+		for _, d := range s.drives {
+			if info, err := d.Info(ctx); err == nil {
+				total += info.Free
+			}
+		}
+	}
+	return total
+}
+
+// Pools describes every pool.
+func (l *Layer) Pools(ctx context.Context) []PoolStatus {
+	var out []PoolStatus
+	for _, p := range l.poolList() {
+		st := PoolStatus{Index: p.idx, Sets: len(p.sets), Draining: p.draining.Load()}
+		for _, s := range p.sets {
+			st.Drives += len(s.drives)
+			for _, d := range s.drives {
+				if info, err := d.Info(ctx); err == nil {
+					st.Total += info.Total
+					st.Free += info.Free
+				}
+			}
+		}
+		if p.draining.Load() {
+			st.Decommission = p.decomStatus()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// AddPool adds a pool of formatted drives to the running layer: every bucket is
+// created on it, then it takes new objects. It returns the pool's index.
+func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, parity int) error {
+	for _, p := range l.poolList() {
+		if p.idx == idx {
+			return fmt.Errorf("objects: pool %d exists", idx)
+		}
+	}
+	p, err := l.newPool(idx, sets, parity, l.blockSize, l.inlineLimit)
+	if err != nil {
+		return err
+	}
+	buckets, err := l.ListBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		raw, err := l.readBucketConfigRaw(ctx, b.Name)
+		if err != nil {
+			return err
+		}
+		for _, s := range p.sets {
+			ok := make([]bool, len(s.drives))
+			parallel(len(s.drives), func(i int) {
+				d := s.drives[i]
+				if d.WriteFile(ctx, b.Name+"/.bucket", nil) == nil && d.Delete(ctx, b.Name+"/.bucket", false) == nil &&
+					d.WriteFile(ctx, bucketConfigPath(b.Name), raw) == nil {
+					ok[i] = d.Sync(ctx) == nil
+				}
+			})
+			if count(ok) < s.writeQuorum() {
+				return fmt.Errorf("%w: bucket %s on the new pool", ErrWriteQuorum, b.Name)
+			}
+		}
+	}
+	l.poolMu.Lock()
+	l.pools = append(append([]*pool(nil), l.pools...), p)
+	l.poolMu.Unlock()
+	l.log.Info("pool added", "pool", idx, "sets", len(sets))
+	return nil
+}
+
+func (l *Layer) poolByIndex(idx int) (*pool, error) {
+	for _, p := range l.poolList() {
+		if p.idx == idx {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %d", ErrPoolNotFound, idx)
+}
+
+func (p *pool) decomStatus() *DecommissionStatus {
+	d := &p.decom
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return &DecommissionStatus{
+		Running: d.running.Load(), Complete: d.done.Load(),
+		Objects: d.objects.Load(), Versions: d.versions.Load(), Bytes: d.bytes.Load(), Failed: d.failed.Load(),
+		Bucket: d.bucket, Key: d.key, Started: time.Unix(0, d.started.Load()), Error: d.err,
+	}
+}
+
+type decomPos struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+func decomDoc(idx int) string { return fmt.Sprintf("decommission/%d.json", idx) }
+
+// Decommission starts draining pool idx in the background; onDone is called when
+// every object has left it (the pool is then removed from the layer) or the drain
+// stopped with an error. Progress: Pools().
+func (l *Layer) Decommission(ctx context.Context, idx int, onDone func(error)) error {
+	p, err := l.poolByIndex(idx)
+	if err != nil {
+		return err
+	}
+	active := 0
+	for _, q := range l.poolList() {
+		if !q.draining.Load() {
+			active++
+		}
+	}
+	if !p.draining.Load() && active <= 1 {
+		return ErrLastPool
+	}
+	if !p.decom.running.CompareAndSwap(false, true) {
+		return ErrPoolDraining
+	}
+	p.draining.Store(true)
+	p.decom.started.Store(time.Now().UnixNano())
+	var pos decomPos
+	if raw, err := l.ReadConfig(ctx, decomDoc(idx)); err == nil {
+		json.Unmarshal(raw, &pos)
+	} else {
+		raw, _ := json.Marshal(pos)
+		l.WriteConfig(ctx, decomDoc(idx), raw)
+	}
+	l.goBackground(func(bg context.Context) {
+		err := l.drain(bg, p, pos)
+		p.decom.running.Store(false)
+		if err == nil {
+			p.decom.done.Store(true)
+			l.poolMu.Lock()
+			var keep []*pool
+			for _, q := range l.pools {
+				if q != p {
+					keep = append(keep, q)
+				}
+			}
+			l.pools = keep
+			l.poolMu.Unlock()
+			l.DeleteConfig(context.WithoutCancel(bg), decomDoc(idx))
+			l.log.Info("pool decommissioned", "pool", idx)
+		} else {
+			p.decom.mu.Lock()
+			p.decom.err = err.Error()
+			p.decom.mu.Unlock()
+			l.log.Error("decommission stopped", "pool", idx, "err", err)
+		}
+		if onDone != nil {
+			onDone(err)
+		}
+	})
+	return nil
+}
+
+// ResumeDecommission restarts drains that a previous process left unfinished.
+func (l *Layer) ResumeDecommission(ctx context.Context, onDone func(idx int, err error)) {
+	for _, p := range l.poolList() {
+		if _, err := l.ReadConfig(ctx, decomDoc(p.idx)); err == nil {
+			idx := p.idx
+			l.Decommission(ctx, idx, func(err error) {
+				if onDone != nil {
+					onDone(idx, err)
+				}
+			})
+		}
+	}
+}
+
+// drain moves every object out of p, bucket by bucket, from pos on.
+func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
+	buckets, err := l.ListBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	for pass := 0; pass < 3; pass++ { // a second pass catches writes that raced the first
+		moved := 0
+		for _, b := range buckets {
+			if b.Name < pos.Bucket {
+				continue
+			}
+			after := ""
+			if b.Name == pos.Bucket {
+				after = pos.Key
+			}
+			its := make([]iterator, 0, len(p.sets))
+			for _, s := range p.sets {
+				it, err := s.walk(ctx, b.Name, "", after, false)
+				if err != nil {
+					return err
+				}
+				its = append(its, it)
+			}
+			it := newMerge(its, func(es []entry) entry { return es[0] })
+			for {
+				e, ok := it.next()
+				if !ok {
+					break
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := l.moveObject(ctx, p, b.Name, e.key); err != nil {
+					p.decom.failed.Add(1)
+					l.log.Warn("decommission: moving object", "bucket", b.Name, "key", e.key, "err", err)
+					continue
+				}
+				moved++
+				p.decom.mu.Lock()
+				p.decom.bucket, p.decom.key = b.Name, e.key
+				p.decom.mu.Unlock()
+				if moved%200 == 0 {
+					raw, _ := json.Marshal(decomPos{b.Name, e.key})
+					l.WriteConfig(ctx, decomDoc(p.idx), raw)
+				}
+			}
+			if err := it.err(); err != nil {
+				return err
+			}
+			// Uploads still in progress on the draining pool are abandoned.
+			for _, s := range p.sets {
+				parallel(len(s.drives), func(i int) { s.drives[i].Delete(ctx, multipartBucketDir(b.Name), true) })
+			}
+		}
+		pos = decomPos{}
+		if moved == 0 && p.decom.failed.Load() == 0 {
+			return nil
+		}
+		if p.decom.failed.Load() > 0 {
+			return fmt.Errorf("objects: %d objects could not be moved; retry the decommission", p.decom.failed.Load())
+		}
+	}
+	return nil
+}
+
+// moveObject copies every version of bucket/key from pool p to the active pools and
+// removes it from p, under the object's write lock.
+func (l *Layer) moveObject(ctx context.Context, p *pool, bucket, key string) error {
+	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	src := l.setIn(p, bucket, key)
+	stem := objectStem(bucket, key)
+	srcMetas := src.readMetas(ctx, stem)
+	cur, err := src.resolve(srcMetas)
+	if err != nil {
+		return err
+	}
+	if len(cur.Versions) == 0 {
+		return nil
+	}
+	dst := l.setIn(l.targetPool(ctx), bucket, key)
+	if dst.pool == p {
+		return ErrLastPool
+	}
+	// Oldest first, so the target's history grows in order.
+	for i := len(cur.Versions) - 1; i >= 0; i-- {
+		v := cur.Versions[i]
+		if err := l.copyVersion(ctx, src, srcMetas, dst, bucket, key, v); err != nil {
+			return fmt.Errorf("version %x: %w", v.ID, err)
+		}
+		p.decom.versions.Add(1)
+		p.decom.bytes.Add(v.Size)
+	}
+	// Remove the object from the draining pool.
+	err = src.run(ctx, commit{stem: stem, metas: srcMetas, apply: func(i int, f *meta.File) []string {
+		var garbage []string
+		for _, v := range append([]meta.Version(nil), f.Versions...) {
+			garbage = append(garbage, garbageOf(stem, f.Remove(v.ID))...)
+		}
+		return garbage
+	}})
+	if err == nil {
+		p.decom.objects.Add(1)
+	}
+	return err
+}
+
+// copyVersion writes version v (read from src) into dst with the same id, time and
+// metadata. A multipart version arrives as one stream: its part boundaries are not
+// kept (its ETag is).
+func (l *Layer) copyVersion(ctx context.Context, src *set, srcMetas []driveMeta, dst *set, bucket, key string, v meta.Version) error {
+	stem := objectStem(bucket, key)
+	dstMetas := dst.readMetas(ctx, stem)
+	if hasQuorumVersion(dst, dstMetas, &v) {
+		return nil // already moved (a resumed drain)
+	}
+	if v.Kind == meta.KindDeleteMarker {
+		return dst.run(ctx, commit{stem: stem, metas: dstMetas, apply: func(i int, f *meta.File) []string {
+			return garbageOf(stem, f.Add(v))
+		}})
+	}
+	o := &object{s: src, stem: stem, metas: srcMetas, v: v, unlock: func() {}}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(o.WriteRange(ctx, pw, 0, v.Size))
+	}()
+	st, err := dst.stage(ctx, pr, stageOptions{size: v.Size, rot: -1, inline: true})
+	pr.CloseWithError(err)
+	if err != nil {
+		return err
+	}
+	defer st.cleanup(context.WithoutCancel(ctx))
+	nv := v
+	nv.Inline, nv.DataDir, nv.DataFile = nil, [16]byte{}, false
+	nv.Erasure = st.erasure
+	nv.Parts = []meta.Part{{Number: 1, Size: st.size, ETag: v.ETag}}
+	if st.inline == nil {
+		nv.DataDir, nv.DataFile = newID(), true
+	}
+	skip := make([]bool, len(dst.drives))
+	for i := range skip {
+		skip[i] = !st.ok[i]
+	}
+	return dst.run(ctx, commit{
+		stem: stem, metas: dstMetas, skip: skip,
+		prepare: func(ctx context.Context, i int) error {
+			if st.inline != nil {
+				return nil
+			}
+			return dst.drives[i].Rename(ctx, st.tmpFile, dataDirPath(stem, nv.DataDir))
+		},
+		undo: func(ctx context.Context, i int) {
+			if st.inline == nil {
+				dst.drives[i].Delete(ctx, dataDirPath(stem, nv.DataDir), true)
+			}
+		},
+		apply: func(i int, f *meta.File) []string {
+			dv := nv
+			dv.Erasure.Index = st.shardOf[i]
+			if st.inline != nil {
+				dv.Inline = st.inline[st.shardOf[i]]
+			}
+			return garbageOf(stem, f.Add(dv))
+		},
+	})
+}
+
+func hasQuorumVersion(s *set, metas []driveMeta, v *meta.Version) bool {
+	cur, err := s.resolve(metas)
+	if err != nil {
+		return false
+	}
+	for i := range cur.Versions {
+		if keyOf(&cur.Versions[i]) == keyOf(v) {
+			return true
+		}
+	}
+	return false
+}
