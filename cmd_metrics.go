@@ -9,16 +9,22 @@ import (
 	"time"
 
 	"github.com/cairn-io/cairn/server"
+	"github.com/cairn-io/cairn/server/certs"
 )
 
 // metricsFlags adds the /metrics flags to the server's flag set; the returned
-// function, called after parsing, gives the server's MetricsConfig.
-func metricsFlags(fs *flag.FlagSet) func() server.MetricsConfig {
+// function, called after parsing with the TLS certificate store (nil without TLS),
+// gives the server's MetricsConfig.
+func metricsFlags(fs *flag.FlagSet) func(*certs.Store) server.MetricsConfig {
 	public := fs.Bool("metrics-public", envBool("CAIRN_METRICS_PUBLIC"), "serve /metrics without a bearer token (default: a bearer token is required; cairn admin metrics-token prints it)")
 	buckets := fs.Bool("metrics-bucket-usage", envBool("CAIRN_METRICS_BUCKET_USAGE"), "export per-bucket usage metrics (one series pair per bucket)")
 	interval := fs.Duration("metrics-usage-interval", envDuration("CAIRN_METRICS_USAGE_INTERVAL", 5*time.Minute), "minimum time between usage scans (object and bucket counts)")
-	return func() server.MetricsConfig {
-		return server.MetricsConfig{Public: *public, BucketUsage: *buckets, UsageInterval: *interval, Version: version}
+	return func(store *certs.Store) server.MetricsConfig {
+		c := server.MetricsConfig{Public: *public, BucketUsage: *buckets, UsageInterval: *interval, Version: version}
+		if store != nil {
+			c.Certificate = store.Leaf
+		}
+		return c
 	}
 }
 

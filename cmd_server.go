@@ -41,6 +41,7 @@ func runServer(args []string) error {
 	healWorkers := fs.Int("heal-workers", 1, "objects healed concurrently from the heal queue")
 	certsDir := fs.String("certs-dir", os.Getenv("CAIRN_CERTS_DIR"), "TLS: directory with public.crt and private.key (SNI: <domain>/ subfolders; CAs/ trusted peers); reloaded on change and SIGHUP")
 	metricsCfg := metricsFlags(fs)
+	kmsCfg := kmsFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
 		fs.PrintDefaults()
@@ -64,6 +65,10 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
+	kmsConfig, err := kmsCfg(*dev, log)
+	if err != nil {
+		return err
+	}
 	drives, err := server.ExpandDrives(fs.Args())
 	if err != nil {
 		return err
@@ -81,11 +86,13 @@ func runServer(args []string) error {
 	}
 	scheme := "http"
 	var clientTLS *tls.Config
+	var certStore *certs.Store // nil without TLS
 	if *certsDir != "" {
 		store, err := certs.Load(*certsDir)
 		if err != nil {
 			return fmt.Errorf("--certs-dir: %w", err)
 		}
+		certStore = store
 		ln = tls.NewListener(ln, store.Server())
 		clientTLS, scheme = store.Client(), "https"
 		go store.Watch(ctx.Done(), 5*time.Second, func(err error) { log.Error("reloading certificates", "err", err) })
@@ -109,7 +116,8 @@ func runServer(args []string) error {
 		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
-		Metrics: metricsCfg(),
+		Metrics: metricsCfg(certStore),
+		KMS:     kmsConfig,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,12 +20,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cairn-io/cairn/server/admin"
 )
 
 // Client is what Configure hands to every resource and data source. It is safe for
 // concurrent use (Terraform calls resources in parallel).
 type Client struct {
-	S3       *s3.Client
+	// S3 serves buckets, objects and bucket policies.
+	S3 *s3.Client
+	// Admin serves users, groups, policies and access keys (the admin API under
+	// /cairn/admin/v1). It signs with the same credentials, over the same TLS
+	// settings, and retries like S3 does (see retryTransport).
+	Admin    *admin.Client
 	Endpoint string
 	Region   string
 }
@@ -89,7 +98,80 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		HTTPClient:   &http.Client{Transport: tr},
 		Retryer:      retryer,
 	})
-	return &Client{S3: s3c, Endpoint: cfg.Endpoint, Region: cfg.Region}, nil
+	// The admin client gets its own copy of the transport: a stuck server must not
+	// hold an apply forever, and the S3 client's pool is not shared with it.
+	atr := tr.Clone()
+	atr.ResponseHeaderTimeout = time.Minute
+	adm, err := admin.New(strings.TrimSuffix(cfg.Endpoint, "/"), admin.Options{
+		AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Region: cfg.Region,
+		HTTPClient: &http.Client{Transport: &retryTransport{next: atr, maxRetries: cfg.MaxRetries, maxBackoff: cfg.MaxBackoff}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{S3: s3c, Admin: adm, Endpoint: cfg.Endpoint, Region: cfg.Region}, nil
+}
+
+// retryTransport retries admin API requests the way the S3 client's retryer does:
+// a 503 (the server did not act on the request) is retried for every method; 500,
+// 502, 504 and connection errors only for the idempotent GET, HEAD, PUT and
+// DELETE, since a POST that failed half-way may have created something. Waits
+// grow exponentially from 100 ms, with full jitter, up to maxBackoff.
+//
+// The admin client signs each request once; a resent copy carries the same
+// signature, which the server accepts for minutes, far longer than the retries.
+type retryTransport struct {
+	next       http.RoundTripper
+	maxRetries int
+	maxBackoff time.Duration
+}
+
+var _ http.RoundTripper = (*retryTransport)(nil)
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		r := req
+		if attempt > 0 {
+			r = req.Clone(req.Context())
+			if req.GetBody != nil {
+				body, err := req.GetBody()
+				if err != nil {
+					return nil, err
+				}
+				r.Body = body
+			}
+		}
+		resp, err := t.next.RoundTrip(r)
+		if attempt >= t.maxRetries || !retryable(req.Method, resp, err) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		wait := min(t.maxBackoff, 100*time.Millisecond<<min(attempt, 20))
+		wait = time.Duration(rand.Int64N(int64(wait)) + 1)
+		select {
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// retryable reports whether a request that got resp (or err) may be sent again.
+func retryable(method string, resp *http.Response, err error) bool {
+	idempotent := method == http.MethodGet || method == http.MethodHead || method == http.MethodPut || method == http.MethodDelete
+	if err != nil {
+		return idempotent
+	}
+	switch resp.StatusCode {
+	case http.StatusServiceUnavailable:
+		return true
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return idempotent
+	}
+	return false
 }
 
 // readCACert accepts PEM content or the path of a PEM file.

@@ -47,3 +47,10 @@ func s3Error(diags *diag.Diagnostics, op, bucket, key string, err error) {
 	}
 	diags.AddError(op+" failed", fmt.Sprintf("%s on %s: %v", op, what, err))
 }
+
+// adminError adds an error diagnostic for a failed admin API call, naming the
+// operation and what it was on ("user alice", "access key CK…"). The admin
+// client's errors carry the server's code and message, never a secret.
+func adminError(diags *diag.Diagnostics, op, what string, err error) {
+	diags.AddError(op+" failed", fmt.Sprintf("%s on %s: %v", op, what, err))
+}

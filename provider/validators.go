@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
@@ -78,4 +79,108 @@ func validBucketName() validator.String {
 
 func validBucketPrefix() validator.String {
 	return stringCheck{desc: "bucket prefix", check: bucketPrefixProblem}
+}
+
+// IAM name limits, as the server enforces them (server/internal/iam/names.go).
+const (
+	maxUserName   = 64
+	maxGroupName  = 128
+	maxPolicyName = 128
+)
+
+// iamNameProblem explains why name is not a valid user, group or policy name of at
+// most max characters (letters, digits and +=,.@_-, as in AWS IAM), or returns "".
+func iamNameProblem(max int) func(string) string {
+	return func(name string) string {
+		switch {
+		case name == "":
+			return "must not be empty"
+		case len(name) > max:
+			return fmt.Sprintf("must be at most %d characters long (it is %d)", max, len(name))
+		case name == "." || name == "..":
+			return "is not a valid name"
+		}
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; !isIAMNameChar(c) {
+				return fmt.Sprintf("may contain only letters, digits and +=,.@_- (found %q at position %d)", c, i+1)
+			}
+		}
+		return ""
+	}
+}
+
+func isIAMNameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("+=,.@_-", c) >= 0
+}
+
+func validUserName() validator.String {
+	return stringCheck{desc: "user name", check: iamNameProblem(maxUserName)}
+}
+
+func validGroupName() validator.String {
+	return stringCheck{desc: "group name", check: iamNameProblem(maxGroupName)}
+}
+
+func validPolicyName() validator.String {
+	return stringCheck{desc: "policy name", check: iamNameProblem(maxPolicyName)}
+}
+
+// accessKeyIDProblem explains why id is not a valid access key id (3–128 letters
+// and digits, with '.', '_' and '-' allowed after the first), or returns "".
+func accessKeyIDProblem(id string) string {
+	if len(id) < 3 || len(id) > 128 {
+		return fmt.Sprintf("must be 3 to 128 characters long (it is %d)", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || strings.IndexByte("._-", c) < 0) {
+			return fmt.Sprintf("may contain only letters and digits, and '.', '_' or '-' after the first character (found %q at position %d)", c, i+1)
+		}
+	}
+	return ""
+}
+
+// secretKeyProblem explains why a caller-chosen secret key would be refused by
+// the server (8–128 printable ASCII characters, no spaces), or returns "". It
+// never repeats the secret.
+func secretKeyProblem(sk string) string {
+	if len(sk) < 8 || len(sk) > 128 {
+		return fmt.Sprintf("must be 8 to 128 characters long (it is %d)", len(sk))
+	}
+	for i := 0; i < len(sk); i++ {
+		if sk[i] <= ' ' || sk[i] >= 0x7f {
+			return fmt.Sprintf("may contain only printable ASCII characters without spaces (position %d is not)", i+1)
+		}
+	}
+	return ""
+}
+
+// secretCheck is a validator.String for secret values: its messages never quote
+// the value (stringCheck's do).
+type secretCheck struct {
+	desc  string
+	check func(string) string
+}
+
+var _ validator.String = secretCheck{}
+
+func (v secretCheck) Description(context.Context) string         { return v.desc }
+func (v secretCheck) MarkdownDescription(context.Context) string { return v.desc }
+
+func (v secretCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if p := v.check(req.ConfigValue.ValueString()); p != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+v.desc, "The value "+p+".")
+	}
+}
+
+// rfc3339Problem explains why s is not an RFC 3339 timestamp, or returns "".
+func rfc3339Problem(s string) string {
+	if _, err := time.Parse(time.RFC3339, s); err != nil {
+		return "is not an RFC 3339 timestamp such as 2030-01-31T00:00:00Z"
+	}
+	return ""
 }

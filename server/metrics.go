@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/metrics"
@@ -19,6 +20,9 @@ type MetricsConfig struct {
 	UsageInterval time.Duration
 	// Version is reported by cairn_build_info.
 	Version string
+	// Certificate, if set, returns the node's current TLS certificate (nil: none),
+	// whose expiry is exported for the certificate-expiry alert.
+	Certificate func() *x509.Certificate
 }
 
 // MetricsToken is the bearer token /metrics accepts for the given root
@@ -34,6 +38,7 @@ func newMetrics(cfg Config) *metrics.Metrics {
 		BucketUsage:   cfg.Metrics.BucketUsage,
 		UsageInterval: cfg.Metrics.UsageInterval,
 		Version:       cfg.Metrics.Version,
+		Certificate:   cfg.Metrics.Certificate,
 		Logger:        cfg.Logger,
 		Now:           cfg.Now,
 	})

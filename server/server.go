@@ -36,11 +36,13 @@ import (
 	"github.com/cairn-io/cairn/server/internal/dlock"
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/iam"
+	"github.com/cairn-io/cairn/server/internal/kms"
 	"github.com/cairn-io/cairn/server/internal/layout"
 	"github.com/cairn-io/cairn/server/internal/metrics"
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/rpcauth"
 	"github.com/cairn-io/cairn/server/internal/s3api"
+	"github.com/cairn-io/cairn/server/internal/sse"
 )
 
 // Config configures a server.
@@ -86,6 +88,8 @@ type Config struct {
 	Metrics MetricsConfig
 	// Version is reported by the admin API (GET /cairn/admin/v1/info); "" = "dev".
 	Version string
+	// KMS configures server-side encryption (see KMSConfig in kms.go).
+	KMS KMSConfig
 }
 
 // Server is a running object server's parts. Serve it with Serve or use Handler.
@@ -96,6 +100,8 @@ type Server struct {
 	rpc       http.Handler
 	lockRPC   http.Handler
 	lockState drive.Drive   // where a cluster node records a clean stop
+	cluster   bool          // http:// endpoints: several nodes
+	pools     *poolManager  // pools beyond the command line's (pools.go)
 	mu        sync.Mutex    // guards httpSrv
 	served    chan struct{} // closed when Serve returns
 	layout    layout.Layout
@@ -108,6 +114,8 @@ type Server struct {
 	iam       *iam.Store      // users, groups, policies, access keys (iam.go)
 	authz     *iam.Authorizer // decides every S3 and admin request
 	stopIAM   func()          // stops a cluster node's IAM refresh; nil otherwise
+	kms       kms.KMS         // nil without a KMS (kms.go)
+	sse       *sse.Service    // server-side encryption (kms.go)
 }
 
 // ExpandDrives expands ellipsis patterns ("./data/d{1...6}") in drive arguments.
@@ -170,7 +178,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("a cluster node needs its listener before it boots")
 	}
 	eps = interleave(eps)
-	s := &Server{cfg: cfg, layout: lay, metrics: newMetrics(cfg)}
+	s := &Server{cfg: cfg, layout: lay, metrics: newMetrics(cfg), cluster: cluster}
 	auth := rpcauth.New(clusterKey(cfg))
 	drives, err := s.openEndpoints(eps, auth)
 	if err != nil {
@@ -237,6 +245,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	s.pools = &poolManager{s: s}
+	if !cluster {
+		if err := s.restorePools(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("restoring pools: %w", err)
+		}
+	}
 	s.metrics.Watch(s.layer, lay)
 	if !cfg.NoBackground {
 		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
@@ -249,6 +264,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.openKMS(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.handler = s.metrics.Mount(s.withAdmin(verifier, s3api.NewHandler(s3api.Config{
 		Objects:   s.layer,
 		Auth:      verifier,
@@ -257,6 +276,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Domains:   cfg.Domains,
 		Logger:    cfg.Logger,
 		Observer:  s.metrics.S3(),
+		SSE:       s.sse,
 	})))
 	s.app.Store(&s.handler)
 	return s, nil

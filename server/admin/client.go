@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -313,4 +314,29 @@ func (c *Client) UpdateAccessKey(ctx context.Context, accessKey string, req Upda
 // DeleteAccessKey deletes an access key.
 func (c *Client) DeleteAccessKey(ctx context.Context, accessKey string) error {
 	return c.do(ctx, http.MethodDelete, "/access-keys/"+seg(accessKey), nil, nil, nil)
+}
+
+// Pools lists the server pools with capacity and decommission progress.
+func (c *Client) Pools(ctx context.Context) ([]Pool, error) {
+	out, err := call[PoolList](ctx, c, http.MethodGet, "/pools", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.Pools, nil
+}
+
+// AddPool adds a pool to the running server and returns it.
+func (c *Client) AddPool(ctx context.Context, req AddPoolRequest) (*Pool, error) {
+	return call[Pool](ctx, c, http.MethodPost, "/pools", nil, req)
+}
+
+// Pool describes one pool.
+func (c *Client) Pool(ctx context.Context, index int) (*Pool, error) {
+	return call[Pool](ctx, c, http.MethodGet, "/pools/"+strconv.Itoa(index), nil, nil)
+}
+
+// DecommissionPool starts draining a pool; poll Pool for progress. When done the
+// pool disappears from Pools.
+func (c *Client) DecommissionPool(ctx context.Context, index int) (*Pool, error) {
+	return call[Pool](ctx, c, http.MethodPost, "/pools/"+strconv.Itoa(index)+"/decommission", nil, nil)
 }

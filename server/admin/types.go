@@ -212,6 +212,8 @@ const (
 	CodeDeleteConflict   = "DeleteConflict"   // 409: still attached / has members
 	CodeServiceUnavail   = "ServiceUnavailable"
 	CodeInternalError    = "InternalError"
+	CodeNoSuchPool       = "NoSuchPool"   // 404
+	CodePoolConflict     = "PoolConflict" // 409: last pool, already draining, drives in use
 )
 
 // Error is the body of every failed admin API response, and the error the Client
@@ -225,4 +227,41 @@ type Error struct {
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("cairn admin: %s (%d): %s", e.Code, e.StatusCode, e.Message)
+}
+
+// Pool describes one server pool (GET /pools).
+type Pool struct {
+	Index        int                 `json:"index"`
+	Sets         int                 `json:"sets"`
+	Drives       int                 `json:"drives"`
+	TotalBytes   uint64              `json:"totalBytes"`
+	FreeBytes    uint64              `json:"freeBytes"`
+	Draining     bool                `json:"draining"`
+	Decommission *DecommissionStatus `json:"decommission,omitempty"`
+}
+
+// DecommissionStatus is a draining pool's progress.
+type DecommissionStatus struct {
+	Running       bool      `json:"running"`
+	Complete      bool      `json:"complete"`
+	ObjectsMoved  int64     `json:"objectsMoved"`
+	VersionsMoved int64     `json:"versionsMoved"`
+	BytesMoved    int64     `json:"bytesMoved"`
+	Failed        int64     `json:"failed"`
+	Bucket        string    `json:"bucket,omitempty"`
+	Key           string    `json:"key,omitempty"`
+	Started       time.Time `json:"started"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// PoolList is the response of GET /pools.
+type PoolList struct {
+	Pools []Pool `json:"pools"`
+}
+
+// AddPoolRequest adds a pool (POST /pools): drive paths or patterns
+// ("/mnt/new/d{1...6}"), cut into sets by the same rule as at start.
+type AddPoolRequest struct {
+	Drives []string `json:"drives"`
+	Parity int      `json:"parity,omitempty"`
 }

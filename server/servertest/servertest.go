@@ -27,6 +27,8 @@ type Options struct {
 	Domain string // enables virtual-host style for <bucket>.<Domain>
 	// Dir holds the drives (default a t.TempDir()); reuse it to restart on the same data.
 	Dir string
+	// KMS configures server-side encryption (zero: SSE-C only).
+	KMS server.KMSConfig
 }
 
 // Server is a running test server.
@@ -64,7 +66,7 @@ func New(t testing.TB, opts Options) *Server {
 		}
 		drives = append(drives, d)
 	}
-	cfg := server.Config{Drives: drives, Parity: opts.Parity, RootUser: AccessKey, RootPassword: SecretKey}
+	cfg := server.Config{Drives: drives, Parity: opts.Parity, RootUser: AccessKey, RootPassword: SecretKey, KMS: opts.KMS}
 	if opts.Domain != "" {
 		cfg.Domains = []string{opts.Domain}
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Info func(ctx context.Context) adminapi.ServerInfo
 	// Logger receives failures (5xx at Error, others at Debug). Nil discards.
 	Logger *slog.Logger
+	// Pools manages server pools (nil: the pool routes answer 501).
+	Pools PoolManager
 }
 
 // NewHandler returns the admin API handler. It is safe for concurrent use.
@@ -168,6 +170,12 @@ func errorResponse(err error) *apiError {
 		return errorf(http.StatusConflict, adminapi.CodeAlreadyExists, "%s", msg)
 	case errors.Is(err, iam.ErrDeleteConflict):
 		return errorf(http.StatusConflict, adminapi.CodeDeleteConflict, "%s", msg)
+	case errors.Is(err, objects.ErrPoolNotFound):
+		return errorf(http.StatusNotFound, adminapi.CodeNoSuchPool, "%s", strings.TrimPrefix(err.Error(), "objects: "))
+	case errors.Is(err, objects.ErrLastPool), errors.Is(err, objects.ErrPoolDraining), errors.Is(err, ErrPoolInUse):
+		return errorf(http.StatusConflict, adminapi.CodePoolConflict, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "objects: "), "admin: "))
+	case errors.Is(err, ErrInvalidPool):
+		return errorf(http.StatusBadRequest, adminapi.CodeInvalidArgument, "%s", strings.TrimPrefix(err.Error(), "admin: "))
 	case errors.Is(err, objects.ErrWriteQuorum), errors.Is(err, objects.ErrReadQuorum):
 		return errorf(http.StatusServiceUnavailable, adminapi.CodeServiceUnavail, "the cluster's storage is not available; retry")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -53,6 +53,11 @@ func (h *handler) routeTable() []route {
 		{http.MethodGet, "/access-keys/{key}", iam.ActionAdminGetAccessKey, http.StatusOK, h.getAccessKey},
 		{http.MethodPatch, "/access-keys/{key}", iam.ActionAdminUpdateAccessKey, http.StatusOK, h.updateAccessKey},
 		{http.MethodDelete, "/access-keys/{key}", iam.ActionAdminDeleteAccessKey, http.StatusNoContent, h.deleteAccessKey},
+
+		{http.MethodGet, "/pools", iam.ActionAdminListPools, http.StatusOK, h.listPools},
+		{http.MethodPost, "/pools", iam.ActionAdminAddPool, http.StatusCreated, h.addPool},
+		{http.MethodGet, "/pools/{pool}", iam.ActionAdminListPools, http.StatusOK, h.getPool},
+		{http.MethodPost, "/pools/{pool}/decommission", iam.ActionAdminDecommission, http.StatusAccepted, h.decommissionPool},
 	}
 }
 

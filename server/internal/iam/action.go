@@ -109,6 +109,9 @@ const (
 	ActionAdminListAccessKeys  = "admin:ListAccessKeys"
 	ActionAdminUpdateAccessKey = "admin:UpdateAccessKey"
 	ActionAdminDeleteAccessKey = "admin:DeleteAccessKey"
+	ActionAdminListPools       = "admin:ListPools"
+	ActionAdminAddPool         = "admin:AddPool"
+	ActionAdminDecommission    = "admin:DecommissionPool"
 )
 
 // knownActions lists every action a policy may name.
@@ -144,6 +147,7 @@ func knownActions() []string {
 		ActionAdminUpdatePolicy, ActionAdminDeletePolicy, ActionAdminAttachPolicy,
 		ActionAdminDetachPolicy, ActionAdminCreateAccessKey, ActionAdminGetAccessKey,
 		ActionAdminListAccessKeys, ActionAdminUpdateAccessKey, ActionAdminDeleteAccessKey,
+		ActionAdminListPools, ActionAdminAddPool, ActionAdminDecommission,
 	}
 }
 

@@ -43,6 +43,7 @@ package kms
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"time"
@@ -163,4 +164,14 @@ func validName(name string) bool {
 		}
 	}
 	return true
+}
+
+// randomKey returns a fresh data key made locally (backends whose service only
+// wraps keys).
+func randomKey() ([]byte, error) {
+	dk := make([]byte, DataKeySize)
+	if _, err := rand.Read(dk); err != nil {
+		return nil, err
+	}
+	return dk, nil
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"os"
@@ -30,7 +31,11 @@ var metricsDoc = filepath.Join("..", "..", "..", "grafana", "METRICS.md")
 // drive traffic.
 func exercised(t *testing.T) *testCluster {
 	t.Helper()
-	tc := newTestCluster(t, 6, Options{BucketUsage: true, UsageInterval: time.Nanosecond, Version: "doc"})
+	cert := &x509.Certificate{NotAfter: time.Unix(2e9, 0)}
+	tc := newTestCluster(t, 6, Options{
+		BucketUsage: true, UsageInterval: time.Nanosecond, Version: "doc",
+		Certificate: func() *x509.Certificate { return cert },
+	})
 	tc.put(t, "docs", "a", 10)
 	o := tc.m.S3()
 	o.Begin()

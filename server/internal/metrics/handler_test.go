@@ -2,11 +2,13 @@ package metrics
 
 import (
 	"bytes"
+	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestToken(t *testing.T) {
@@ -104,5 +106,21 @@ func TestMount(t *testing.T) {
 				t.Fatalf("served by metrics: %v, want %v (status %d)", got, tc.metrics, w.Code)
 			}
 		})
+	}
+}
+
+func TestCertificateExpiry(t *testing.T) {
+	var cert *x509.Certificate
+	m := New(Options{Certificate: func() *x509.Certificate { return cert }})
+	if _, ok := gather(t, m.Registry())["cairn_tls_certificate_expiration_timestamp_seconds"]; ok {
+		t.Fatal("expiry exported without a certificate")
+	}
+	cert = &x509.Certificate{NotAfter: time.Unix(1_900_000_000, 0)}
+	if got := value(t, gather(t, m.Registry()), "cairn_tls_certificate_expiration_timestamp_seconds"); got != 1_900_000_000 {
+		t.Fatalf("expiry %v", got)
+	}
+	cert = &x509.Certificate{NotAfter: time.Unix(2_000_000_000, 0)} // reloaded
+	if got := value(t, gather(t, m.Registry()), "cairn_tls_certificate_expiration_timestamp_seconds"); got != 2_000_000_000 {
+		t.Fatalf("expiry after reload %v", got)
 	}
 }

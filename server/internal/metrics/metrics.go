@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -31,6 +32,9 @@ type Options struct {
 	UsageInterval time.Duration
 	// Version is reported by cairn_build_info.
 	Version string
+	// Certificate, if set, returns the node's current TLS certificate (nil when
+	// none) for cairn_tls_certificate_expiration_timestamp_seconds.
+	Certificate func() *x509.Certificate
 	// Logger receives scan and scrape failures (default: discard). The token is
 	// never logged.
 	Logger *slog.Logger
@@ -79,6 +83,9 @@ func New(opts Options) *Metrics {
 			},
 		}, func() float64 { return 1 }),
 	)
+	if opts.Certificate != nil {
+		reg.MustRegister(certCollector{opts.Certificate})
+	}
 	m := &Metrics{opts: opts, log: opts.Logger, reg: reg}
 	m.s3 = newS3Observer(reg)
 	m.dm = newDriveMetrics(reg)

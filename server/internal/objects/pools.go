@@ -534,3 +534,24 @@ func hasQuorumVersion(s *set, metas []driveMeta, v *meta.Version) bool {
 	}
 	return false
 }
+
+// RemovePool drops a pool whose objects have all left it (at start, for a pool a
+// finished decommission removed).
+func (l *Layer) RemovePool(idx int) error {
+	l.poolMu.Lock()
+	defer l.poolMu.Unlock()
+	var keep []*pool
+	for _, p := range l.pools {
+		if p.idx != idx {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == len(l.pools) {
+		return fmt.Errorf("%w: %d", ErrPoolNotFound, idx)
+	}
+	if len(keep) == 0 {
+		return ErrLastPool
+	}
+	l.pools = keep
+	return nil
+}

@@ -67,6 +67,10 @@ func actionOf(op string, query map[string][]string) string {
 		return pick(iam.ActionGetObjectAcl, iam.ActionGetObjectVersionAcl)
 	case "PutObjectAcl":
 		return pick(iam.ActionPutObjectAcl, iam.ActionPutObjectVersionAcl)
+	case "GetBucketEncryption":
+		return iam.ActionGetEncryptionConfiguration
+	case "PutBucketEncryption", "DeleteBucketEncryption":
+		return iam.ActionPutEncryptionConfiguration
 	case "GetPublicAccessBlock":
 		return iam.ActionGetBucketPublicAccessBlock
 	case "PutPublicAccessBlock", "DeletePublicAccessBlock":

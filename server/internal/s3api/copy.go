@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
+	"github.com/cairn-io/cairn/server/internal/sse"
 )
 
 // CopyObject, and the copy-source handling UploadPartCopy shares.
@@ -177,8 +178,13 @@ func (s *server) copyObject(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
+	srcDec, err := s.readEncryption(ctx, rq, info, true, true)
+	if err != nil {
+		obj.Close()
+		return err
+	}
 	self := src.bucket == rq.bucket && src.key == rq.key && (src.versionID == "" || info.IsLatest)
-	if self && !replaceMeta && class == "" {
+	if self && !replaceMeta && class == "" && !sse.HasHeaders(h) {
 		obj.Close()
 		return apiError(codeInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -205,25 +211,39 @@ func (s *server) copyObject(w http.ResponseWriter, rq *request) error {
 		tags = info.Tags
 	}
 
-	body, stop := streamFrom(ctx, obj, byteRange{start: 0, length: info.Size})
+	enc, err := s.writeEncryption(ctx, rq, rq.bucket, rq.key)
+	if err != nil {
+		obj.Close()
+		return err
+	}
+	body, stop := sourceStream(ctx, obj, srcDec, byteRange{start: 0, length: info.Size})
 	defer stop()
 	var sum *objects.Checksum
 	if alg != "" {
 		sum = &objects.Checksum{Algorithm: alg}
 		body = newChecksumReader(body, alg, nil, sum)
 	}
-	dst, err := s.objects.PutObject(ctx, rq.bucket, rq.key, body, objects.PutOptions{
+	opts := objects.PutOptions{
 		Size:       info.Size,
 		Meta:       meta,
 		Tags:       tags,
 		Checksum:   sum,
 		Conditions: cond,
-	})
+	}
+	if enc != nil {
+		var done func()
+		if body, done, err = enc.sealPut(body, &opts); err != nil {
+			return err
+		}
+		defer done()
+	}
+	dst, err := s.objects.PutObject(ctx, rq.bucket, rq.key, body, opts)
 	if err != nil {
 		return err
 	}
 	out := w.Header()
 	setVersionHeader(out, dst.VersionID)
+	enc.setHeaders(out)
 	if info.VersionID != "" {
 		out.Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}

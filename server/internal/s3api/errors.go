@@ -179,6 +179,9 @@ func errorResponse(err error) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if ae := sseError(err); ae != nil {
+		return ae
+	}
 	if code, status, ok := sigv4.S3Code(err); ok {
 		msg := sigv4Message(err)
 		if msg == "" {

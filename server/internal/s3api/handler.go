@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/sigv4"
+	"github.com/cairn-io/cairn/server/internal/sse"
 )
 
 // Config configures the S3 handler. Objects is required; everything else has a
@@ -46,6 +47,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer, if set, sees every request (metrics; see observe.go).
 	Observer Observer
+	// SSE, if set, serves server-side encryption (see sse.go); nil refuses
+	// encryption headers with NotImplemented.
+	SSE *sse.Service
 }
 
 // NewHandler returns the S3 API as an http.Handler. It is safe for concurrent use;

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cairn-io/cairn/server/internal/objects"
+	"github.com/cairn-io/cairn/server/internal/sse"
 )
 
 // CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
@@ -89,10 +90,18 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, rq *request) error
 	if alg != "" {
 		opts.Checksum, opts.ChecksumType = &objects.Checksum{Algorithm: alg}, typ
 	}
+	enc, err := s.writeEncryption(rq.r.Context(), rq, rq.bucket, rq.key)
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		opts.Internal = enc.meta
+	}
 	id, err := s.objects.NewMultipartUpload(rq.r.Context(), rq.bucket, rq.key, opts)
 	if err != nil {
 		return err
 	}
+	enc.setHeaders(w.Header())
 	if alg != "" {
 		w.Header().Set("X-Amz-Checksum-Algorithm", alg)
 		w.Header().Set("X-Amz-Checksum-Type", typ)
@@ -117,13 +126,30 @@ func (s *server) uploadPart(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.objects.PutObjectPart(rq.r.Context(), rq.bucket, rq.key, rq.query.Get("uploadId"), part, body,
-		objects.PartOptions{Size: size, ContentMD5: md5sum, Checksum: sum})
+	ctx := rq.r.Context()
+	upload, err := s.objects.UploadInfo(ctx, rq.bucket, rq.key, rq.query.Get("uploadId"))
+	if err != nil {
+		return err
+	}
+	enc, err := s.uploadEncryption(ctx, rq, upload)
+	if err != nil {
+		return err
+	}
+	opts := objects.PartOptions{Size: size, ContentMD5: md5sum, Checksum: sum}
+	if enc != nil {
+		var done func()
+		if body, done, err = enc.sealPart(body, part, &opts); err != nil {
+			return err
+		}
+		defer done()
+	}
+	info, err := s.objects.PutObjectPart(ctx, rq.bucket, rq.key, rq.query.Get("uploadId"), part, body, opts)
 	if err != nil {
 		return err
 	}
 	h := w.Header()
 	h.Set("ETag", quoteETag(info.ETag))
+	enc.setHeaders(h)
 	if sum != nil && sum.Value != "" {
 		h.Set(checksumHeader(sum.Algorithm), sum.Value)
 	}
@@ -156,8 +182,17 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
+	enc, err := s.uploadEncryption(ctx, rq, upload)
+	if err != nil {
+		return err
+	}
 	obj, info, err := s.openCopySource(ctx, rq, src)
 	if err != nil {
+		return err
+	}
+	srcDec, err := s.readEncryption(ctx, rq, info, true, true)
+	if err != nil {
+		obj.Close()
 		return err
 	}
 	rng := byteRange{start: 0, length: info.Size}
@@ -171,17 +206,26 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 		obj.Close()
 		return apiError(codeInvalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120.")
 	}
-	body, stop := streamFrom(ctx, obj, rng)
+	body, stop := sourceStream(ctx, obj, srcDec, rng)
 	defer stop()
 	var sum *objects.Checksum
 	if upload.ChecksumAlgorithm != "" && checksumSize(upload.ChecksumAlgorithm) > 0 {
 		sum = &objects.Checksum{Algorithm: upload.ChecksumAlgorithm}
 		body = newChecksumReader(body, sum.Algorithm, nil, sum)
 	}
-	pi, err := s.objects.PutObjectPart(ctx, rq.bucket, rq.key, uploadID, part, body, objects.PartOptions{Size: rng.length, Checksum: sum})
+	opts := objects.PartOptions{Size: rng.length, Checksum: sum}
+	if enc != nil {
+		var done func()
+		if body, done, err = enc.sealPart(body, part, &opts); err != nil {
+			return err
+		}
+		defer done()
+	}
+	pi, err := s.objects.PutObjectPart(ctx, rq.bucket, rq.key, uploadID, part, body, opts)
 	if err != nil {
 		return err
 	}
+	enc.setHeaders(w.Header())
 	if info.VersionID != "" {
 		w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
@@ -268,11 +312,18 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, rq *request) err
 	if sum != nil {
 		opts.Checksum, opts.ChecksumType = sum, typ
 	}
+	encInfo := sse.Describe(uploadInternal(upload))
+	if encInfo.Kind != sse.None {
+		if opts.ActualSize, err = s.encryptedPartSizes(ctx, rq, upload, parts); err != nil {
+			return err
+		}
+	}
 	info, err := s.objects.CompleteMultipartUpload(ctx, rq.bucket, rq.key, uploadID, parts, opts)
 	if err != nil {
 		return err
 	}
 	setVersionHeader(w.Header(), info.VersionID)
+	sse.SetResponseHeaders(w.Header(), encInfo, "", false)
 	res := completeResult{
 		Location: objectURL(rq), Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
 	}
@@ -432,7 +483,7 @@ func (s *server) listParts(w http.ResponseWriter, rq *request) error {
 	}
 	for _, p := range res.Parts {
 		out.Parts = append(out.Parts, partEntry{
-			PartNumber: p.Number, LastModified: s3Time(p.ModTime), ETag: quoteETag(p.ETag), Size: p.Size,
+			PartNumber: p.Number, LastModified: s3Time(p.ModTime), ETag: quoteETag(p.ETag), Size: plainPartSize(res.Upload, p.Size),
 			checksumXML: checksumXMLOf(p.Checksums),
 		})
 		out.NextPartNumberMarker = p.Number

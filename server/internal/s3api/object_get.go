@@ -61,6 +61,13 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 	if info.DeleteMarker { // the object layer should have said ErrDeleteMarker; be safe
 		return deleteMarkerError(&objects.MarkerError{Info: info}, rq.query.Get("versionId"))
 	}
+	dec, err := s.readEncryption(rq.r.Context(), rq, info, false, obj != nil)
+	if err != nil {
+		return err
+	}
+	if dec != nil {
+		info = dec.plain(info)
+	}
 	switch readPreconditions(rq.r.Header).evaluate(info.ETag, info.ModTime) {
 	case condFailed:
 		return apiError(codePreconditionFailed, "")
@@ -96,6 +103,7 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 
 	h := w.Header()
 	setObjectHeaders(h, info)
+	dec.setHeaders(h)
 	checksums := strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")
 	switch {
 	case part != nil:
@@ -116,6 +124,9 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 	w.WriteHeader(status)
 	if obj == nil || rng.length == 0 {
 		return nil
+	}
+	if dec != nil {
+		return dec.writeRange(rq.r.Context(), obj, w, rng)
 	}
 	return obj.WriteRange(rq.r.Context(), w, rng.start, rng.length)
 }

@@ -34,24 +34,37 @@ func (s *server) putObject(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	cond := writeConditions(h)
+	enc, err := s.writeEncryption(rq.r.Context(), rq, rq.bucket, rq.key)
+	if err != nil {
+		return err
+	}
 	body, sum, err := checksumBody(rq, rq.body)
 	if err != nil {
 		return err
 	}
-	info, err := s.objects.PutObject(rq.r.Context(), rq.bucket, rq.key, body, objects.PutOptions{
+	opts := objects.PutOptions{
 		Size:       size,
 		Meta:       meta,
 		Tags:       tags,
 		ContentMD5: md5sum,
 		Checksum:   sum,
 		Conditions: cond,
-	})
+	}
+	if enc != nil {
+		var done func()
+		if body, done, err = enc.sealPut(body, &opts); err != nil {
+			return err
+		}
+		defer done()
+	}
+	info, err := s.objects.PutObject(rq.r.Context(), rq.bucket, rq.key, body, opts)
 	if err != nil {
 		return err
 	}
 	out := w.Header()
 	out.Set("ETag", quoteETag(info.ETag))
 	setVersionHeader(out, info.VersionID)
+	enc.setHeaders(out)
 	if sum != nil && sum.Value != "" {
 		out.Set(checksumHeader(sum.Algorithm), sum.Value)
 		out.Set("X-Amz-Checksum-Type", checksumFullObject)
@@ -83,14 +96,11 @@ func etagList(v string) string {
 }
 
 // rejectUnsupportedHeaders refuses writes that ask for features Cairn does not
-// have yet, rather than silently storing the object without them: server-side
-// encryption (plaintext at rest when the client asked for ciphertext) and object
-// lock retention.
+// have yet, rather than silently storing the object without them: object lock
+// retention. (Encryption headers are writeEncryption's, in sse.go.)
 func rejectUnsupportedHeaders(h http.Header) error {
 	for name := range h {
 		switch {
-		case strings.HasPrefix(name, "X-Amz-Server-Side-Encryption"):
-			return apiError(codeNotImplemented, "Server-side encryption is not implemented.")
 		case strings.HasPrefix(name, "X-Amz-Object-Lock-"):
 			return apiError(codeNotImplemented, "Object lock retention and legal hold are not implemented.")
 		}

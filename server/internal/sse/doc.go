@@ -1,0 +1,56 @@
+// Package sse is Cairn's server-side encryption: the encrypted stream format,
+// the object-key hierarchy and the S3 encryption headers. The S3 layer (s3api)
+// uses it to wrap PUT and UploadPart bodies in an encrypting reader and GET
+// responses in a decrypting writer; the object layer stores only ciphertext.
+//
+// # Key hierarchy
+//
+//	KMS master key (package kms: built-in, Vault/OpenBao, AWS, GCP, Azure)
+//	  └─ data key, 256 bits, fresh per object: kms.GenerateKey, stored only as the
+//	     KMS's ciphertext, bound to the encryption context {"aws:s3:arn": object ARN}
+//	     (+ the client's context for SSE-KMS)
+//	       └─ object key, 256 bits, random per object: sealed with AES-256-GCM under
+//	          KEK = HKDF-SHA256(data key), associated data = kind ‖ bucket ‖ object
+//	            └─ stream key per stream (object or part): HKDF(object key, salt, part)
+//	                 └─ 64 KiB packages, AES-256-GCM
+//
+// SSE-S3 uses the KMS's default key; SSE-KMS the key the request (or the bucket
+// default) names. SSE-C replaces the top two levels with the customer's key: the
+// KEK is derived from it, so a wrong key fails to open the sealed object key
+// (403 AccessDenied, as S3), and the key itself is never stored.
+//
+// The sealed object key and the KMS ciphertext live in the version's internal
+// metadata (objects.PutOptions.Internal; names Meta*), never shown to clients.
+// Because the seal's associated data names the bucket and object, a sealed key
+// copied into another object's metadata does not open there (ErrSealedKey);
+// KMSes that take an encryption context refuse the moved data key even before.
+//
+// Rotation: a KMS key rotation makes new data keys use the new key version;
+// Service.Rewrap re-seals a stored data key ciphertext under the current version
+// (kms.Rewrapper) and leaves the object key — and so the data — untouched.
+//
+// # The stream format
+//
+// See stream.go: a 32-byte header (version, random salt) and 64 KiB packages
+// sealed with AES-256-GCM, whose nonce carries the package index and a
+// final-package flag. The format is Cairn's own, modelled on Tink's AES-GCM-HKDF
+// streaming AEAD and MinIO's DARE, built from the standard library's AES-GCM and
+// HKDF. Tink's Go streaming AEAD was the first choice but it only decrypts
+// sequentially: a range GET must start at any package and a multipart object is
+// one stream per part, and both need random access to packages, which Tink
+// offers in Java and C++ only. Tampering, truncation, reordering and extension
+// are tested and the decoder is fuzzed (FuzzDecrypt).
+//
+// Sizes are deterministic (EncryptedSize, DecryptedSize), so the object layer
+// stores ciphertext with the plaintext size beside it (PutOptions.ActualSize) and
+// StreamRange / DecryptRange map a plaintext range to the packages that hold it.
+//
+// # ETags
+//
+// SSE-S3 objects uploaded with Content-MD5 get that MD5 as their ETag, as in S3.
+// The object layer takes the ETag before it reads the body, so without
+// Content-MD5 (and always for SSE-KMS and SSE-C, where S3's ETag is not an MD5
+// either) the ETag is ETag(object key), which says nothing about the data.
+// Multipart ETags are the object layer's (MD5 of the stored parts' MD5s, "-N").
+// Checksums (x-amz-checksum-*) are of the plaintext, as in S3.
+package sse

@@ -1,0 +1,103 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cairn-io/cairn/server/admin"
+	"github.com/cairn-io/cairn/server/servertest"
+)
+
+// A pool is added to a running server, the original pool is drained out of it
+// while clients keep writing, and after a restart the server comes back with
+// only the new pool and every object.
+func TestPoolsLive(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := servertest.New(t, servertest.Options{Dir: dir})
+	c := srv.Client()
+	ac, err := admin.New(srv.URL, admin.Options{AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustBucket(t, c, "data")
+	want := map[string][]byte{}
+	putN := func(prefix string, n int) {
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("%s/%03d", prefix, i)
+			want[k] = payload(int64(len(want)), 1000+i*7000)
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(k), Body: bytes.NewReader(want[k])}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	putN("before", 30)
+
+	// Bad requests change nothing.
+	var ae *admin.Error
+	if _, err := ac.AddPool(ctx, admin.AddPoolRequest{Drives: []string{filepath.Join(dir, "d1")}}); !errors.As(err, &ae) || ae.StatusCode != 409 {
+		t.Fatalf("pool overlapping an existing drive: %v", err)
+	}
+	if _, err := ac.AddPool(ctx, admin.AddPoolRequest{Drives: []string{filepath.Join(dir, "x{1...17}")}}); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Fatalf("17 drives: %v", err)
+	}
+	if _, err := ac.DecommissionPool(ctx, 0); !errors.As(err, &ae) || ae.StatusCode != 409 {
+		t.Fatalf("decommissioning the last pool: %v", err)
+	}
+	if ps, _ := ac.Pools(ctx); len(ps) != 1 {
+		t.Fatalf("pools after refused requests: %+v", ps)
+	}
+
+	p, err := ac.AddPool(ctx, admin.AddPoolRequest{Drives: []string{filepath.Join(dir, "pool1", "d{1...6}")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Index != 1 || p.Drives != 6 {
+		t.Fatalf("added pool: %+v", p)
+	}
+	putN("after-add", 20)
+	if _, err := ac.DecommissionPool(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	putN("during", 20)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ps, err := ac.Pools(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 1 && ps[0].Index == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pool 0 still there: %+v", ps)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check := func(c *s3.Client) {
+		t.Helper()
+		for k, data := range want {
+			if got := getBody(t, c, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String(k)}); !bytes.Equal(got, data) {
+				t.Fatalf("%s differs", k)
+			}
+		}
+	}
+	check(c)
+	// Restart on the same command line: pool 0 stays removed, pool 1 comes back.
+	srv.Close()
+	srv2 := servertest.New(t, servertest.Options{Dir: dir})
+	ac2, _ := admin.New(srv2.URL, admin.Options{AccessKey: srv2.AccessKey, SecretKey: srv2.SecretKey})
+	if ps, err := ac2.Pools(ctx); err != nil || len(ps) != 1 || ps[0].Index != 1 {
+		t.Fatalf("pools after restart: %+v %v", ps, err)
+	}
+	check(srv2.Client())
+}
