@@ -258,3 +258,14 @@ func isWithin(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != "." && !filepath.IsAbs(rel) && rel != ".." && len(rel) > 2 && rel[:3] != "../"
 }
+
+// healStatus is the admin API's view of background healing.
+func (s *Server) healStatus() adminapi.HealStatus {
+	h := s.layer.HealStats()
+	return adminapi.HealStatus{
+		Queued: h.Queued, Backlog: h.Backlog, Healed: h.Healed, Failed: h.Failed,
+		ShardsHealed: h.ShardsHealed, BytesHealed: h.BytesHealed, Scanned: h.Scanned,
+		ScanCycles: h.ScanCycles, ScanBucket: h.ScanBucket, ScanKey: h.ScanKey,
+		LastCycleNanos: int64(h.LastCycleTime),
+	}
+}

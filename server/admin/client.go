@@ -340,3 +340,8 @@ func (c *Client) Pool(ctx context.Context, index int) (*Pool, error) {
 func (c *Client) DecommissionPool(ctx context.Context, index int) (*Pool, error) {
 	return call[Pool](ctx, c, http.MethodPost, "/pools/"+strconv.Itoa(index)+"/decommission", nil, nil)
 }
+
+// Heal returns the background healing state: queue, scanner position, totals.
+func (c *Client) Heal(ctx context.Context) (*HealStatus, error) {
+	return call[HealStatus](ctx, c, http.MethodGet, "/heal", nil, nil)
+}

@@ -265,3 +265,18 @@ type AddPoolRequest struct {
 	Drives []string `json:"drives"`
 	Parity int      `json:"parity,omitempty"`
 }
+
+// HealStatus is the background healing state (GET /heal).
+type HealStatus struct {
+	Queued         int64  `json:"queued"`
+	Backlog        int64  `json:"backlog"`
+	Healed         int64  `json:"healed"`
+	Failed         int64  `json:"failed"`
+	ShardsHealed   int64  `json:"shardsHealed"`
+	BytesHealed    int64  `json:"bytesHealed"`
+	Scanned        int64  `json:"scanned"`
+	ScanCycles     int64  `json:"scanCycles"`
+	ScanBucket     string `json:"scanBucket,omitempty"`
+	ScanKey        string `json:"scanKey,omitempty"`
+	LastCycleNanos int64  `json:"lastCycleNanos"`
+}

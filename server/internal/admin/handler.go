@@ -34,6 +34,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Pools manages server pools (nil: the pool routes answer 501).
 	Pools PoolManager
+	// Heal reports background healing (nil: an empty status).
+	Heal func() adminapi.HealStatus
 }
 
 // NewHandler returns the admin API handler. It is safe for concurrent use.

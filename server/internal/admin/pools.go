@@ -98,3 +98,13 @@ func (h *handler) decommissionPool(rq *request) (any, error) {
 	}
 	return adminapi.Pool{Index: idx, Draining: true}, nil
 }
+
+func (h *handler) heal(rq *request) (any, error) {
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	if h.cfg.Heal == nil {
+		return adminapi.HealStatus{}, nil
+	}
+	return h.cfg.Heal(), nil
+}
