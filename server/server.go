@@ -252,7 +252,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("restoring pools: %w", err)
 		}
 	}
-	s.metrics.Watch(s.layer, lay)
+	s.metrics.Watch(s.layer)
 	if !cfg.NoBackground {
 		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
 			ScanRate: cfg.ScanRate, ScanInterval: cfg.ScanInterval,

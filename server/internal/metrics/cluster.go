@@ -9,14 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
-	"github.com/cairn-io/cairn/server/internal/layout"
 	"github.com/cairn-io/cairn/server/internal/objects"
 )
 
 // Cluster is what Watch observes; an *objects.Layer is one.
 type Cluster interface {
-	// Drives returns the drives of every erasure set, set by set, in slot order.
-	Drives() [][]drive.Drive
+	// Sets describes every erasure set of every pool, drives in slot order.
+	Sets() []objects.SetInfo
 	// Stats returns the object layer's counters.
 	Stats() objects.Stats
 	// HealStats returns the heal queue's and the scanner's counters.
@@ -33,7 +32,7 @@ const infoTimeout = 2 * time.Second
 // Watch registers the collectors that read c on every scrape: drive capacity and
 // state, erasure-set health, the layer's counters and usage. lay is the layout c
 // runs with (one pool, index 0, for now). Call it once.
-func (m *Metrics) Watch(c Cluster, lay layout.Layout) {
+func (m *Metrics) Watch(c Cluster) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.watched {
@@ -41,7 +40,7 @@ func (m *Metrics) Watch(c Cluster, lay layout.Layout) {
 	}
 	m.watched = true
 	m.usage = newUsageScanner(c, m.opts, m.reg)
-	m.reg.MustRegister(&clusterCollector{c: c, lay: lay, usage: m.usage})
+	m.reg.MustRegister(&clusterCollector{c: c, usage: m.usage})
 }
 
 var (
@@ -102,7 +101,6 @@ var (
 // clusterCollector reads drive and layer state on each scrape.
 type clusterCollector struct {
 	c     Cluster
-	lay   layout.Layout
 	usage *usageScanner
 }
 
@@ -138,23 +136,23 @@ func (cc *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descScanCycles, hs.ScanCycles)
 	ch <- prometheus.MustNewConstMetric(descScanLast, prometheus.GaugeValue, hs.LastCycleTime.Seconds())
 
-	sets := cc.c.Drives()
+	sets := cc.c.Sets()
 	infos := make([][]driveState, len(sets))
 	var wg sync.WaitGroup
-	for si, ds := range sets {
-		infos[si] = make([]driveState, len(ds))
-		for di, d := range ds {
+	for si, st := range sets {
+		infos[si] = make([]driveState, len(st.Drives))
+		for di, d := range st.Drives {
 			wg.Go(func() { infos[si][di] = stateOf(d) })
 		}
 	}
 	wg.Wait()
 
-	const pool = "0"
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
-	for si, ds := range sets {
-		set := strconv.Itoa(si)
+	for si, st := range sets {
+		ds := st.Drives
+		pool, set := strconv.Itoa(st.Pool), strconv.Itoa(st.Index)
 		online := 0
 		var minTotal, minFree uint64
 		for di, d := range ds {
@@ -176,13 +174,13 @@ func (cc *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			online++
 		}
-		data := cc.lay.DataShards
+		data := st.Data
 		gauge(descSetDrives, float64(len(ds)), pool, set)
 		gauge(descSetOnline, float64(online), pool, set)
 		gauge(descSetData, float64(data), pool, set)
-		gauge(descSetParity, float64(cc.lay.ParityShards), pool, set)
-		gauge(descSetReadQ, float64(cc.lay.ReadQuorum()), pool, set)
-		gauge(descSetWriteQ, float64(cc.lay.WriteQuorum()), pool, set)
+		gauge(descSetParity, float64(st.Parity), pool, set)
+		gauge(descSetReadQ, float64(st.ReadQuorum), pool, set)
+		gauge(descSetWriteQ, float64(st.WriteQuorum), pool, set)
 		gauge(descSetUsable, float64(minTotal)*float64(data), pool, set)
 		gauge(descSetUsableFree, float64(minFree)*float64(data), pool, set)
 	}

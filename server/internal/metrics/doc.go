@@ -17,6 +17,7 @@
 //   - Usage (Watch): object, byte and bucket counts from a background listing of
 //     the namespace, refreshed at most every Options.UsageInterval and only while
 //     something scrapes; per-bucket series only with Options.BucketUsage.
+//   - TLS: the expiry of the node's current certificate (Options.Certificate).
 //   - The endpoint (Handler, Mount): GET /metrics, which requires
 //     "Authorization: Bearer <token>" unless Options.Public. Tokens are compared in
 //     constant time and never logged. Token derives the default token from the

@@ -55,7 +55,7 @@ func newTestCluster(t *testing.T, n int, opts Options) *testCluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tc.layer.Close() })
-	m.Watch(tc.layer, lay)
+	m.Watch(tc.layer)
 	return tc
 }
 

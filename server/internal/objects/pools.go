@@ -555,3 +555,23 @@ func (l *Layer) RemovePool(idx int) error {
 	l.pools = keep
 	return nil
 }
+
+// SetInfo describes one erasure set, for metrics and the admin API.
+type SetInfo struct {
+	Pool, Index             int
+	Drives                  []drive.Drive
+	Data, Parity            int
+	ReadQuorum, WriteQuorum int
+}
+
+// Sets describes every set of every pool.
+func (l *Layer) Sets() []SetInfo {
+	var out []SetInfo
+	for _, p := range l.poolList() {
+		for i, s := range p.sets {
+			out = append(out, SetInfo{Pool: p.idx, Index: i, Drives: s.drives, Data: s.data, Parity: s.parity,
+				ReadQuorum: s.readQuorum(), WriteQuorum: s.writeQuorum()})
+		}
+	}
+	return out
+}
