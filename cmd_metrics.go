@@ -31,12 +31,14 @@ func metricsFlags(fs *flag.FlagSet) func(*certs.Store) server.MetricsConfig {
 // runAdmin runs `cairn admin SUBCOMMAND`.
 func runAdmin(args []string) error {
 	if len(args) == 0 || args[0] != "metrics-token" {
-		fmt.Fprint(os.Stderr, `usage: cairn admin metrics-token [--dev]
+		fmt.Fprint(os.Stderr, `usage: cairn admin metrics-token [--dev] [--access-key KEY --secret-key SECRET]
 
 metrics-token   print the bearer token GET /metrics requires, derived from the root
                 credentials in CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or
-                CAIRN_ROOT_PASSWORD_FILE); put it in Prometheus's scrape config
-                (authorization: credentials_file)
+                CAIRN_ROOT_PASSWORD_FILE), or from an access key whose policies allow
+                admin:ServerInfo (revoking the key revokes the token); put it in
+                Prometheus's scrape config (authorization: credentials_file). The admin
+                API mints the same token for the caller: GET /cairn/admin/v1/metrics-token
 `)
 		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 			return nil
@@ -45,11 +47,20 @@ metrics-token   print the bearer token GET /metrics requires, derived from the r
 	}
 	fs := flag.NewFlagSet("cairn admin metrics-token", flag.ContinueOnError)
 	dev := fs.Bool("dev", false, "use the built-in dev credentials when none are set (as cairn server --dev does)")
+	accessKey := fs.String("access-key", "", "mint the token of this access key instead of root's")
+	secretKey := fs.String("secret-key", os.Getenv("CAIRN_SECRET_KEY"), "the access key's secret (or CAIRN_SECRET_KEY)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *accessKey != "" {
+		if *secretKey == "" {
+			return errors.New("--access-key needs --secret-key (or CAIRN_SECRET_KEY)")
+		}
+		fmt.Println(server.MetricsKeyToken(*accessKey, *secretKey))
+		return nil
 	}
 	user, password, err := rootCredentials(*dev)
 	if err != nil {

@@ -50,7 +50,7 @@ func (s *Server) openIAM(ctx context.Context, cluster bool) (*sigv4.Verifier, er
 // (bucket.<domain>/cairn/admin/…) addresses an object and goes to next.
 func (s *Server) withAdmin(v *sigv4.Verifier, next http.Handler) http.Handler {
 	ah := admin.NewHandler(admin.Config{
-		Store: s.iam, Authorizer: s.authz, Auth: v, Logger: s.cfg.Logger, Info: s.adminInfo, Pools: s.pools, Heal: s.healStatus,
+		Store: s.iam, Authorizer: s.authz, Auth: v, Logger: s.cfg.Logger, Info: s.adminInfo, Pools: s.pools, Heal: s.healStatus, MetricsToken: s.mintMetricsToken,
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/cairn/admin/") && !isVirtualHost(r.Host, s.cfg.Domains) {

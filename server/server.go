@@ -178,7 +178,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("a cluster node needs its listener before it boots")
 	}
 	eps = interleave(eps)
-	s := &Server{cfg: cfg, layout: lay, metrics: newMetrics(cfg), cluster: cluster}
+	s := &Server{cfg: cfg, layout: lay, cluster: cluster}
+	s.metrics = newMetrics(cfg, s.metricsKeyToken)
 	auth := rpcauth.New(clusterKey(cfg))
 	drives, err := s.openEndpoints(eps, auth)
 	if err != nil {

@@ -345,3 +345,12 @@ func (c *Client) DecommissionPool(ctx context.Context, index int) (*Pool, error)
 func (c *Client) Heal(ctx context.Context) (*HealStatus, error) {
 	return call[HealStatus](ctx, c, http.MethodGet, "/heal", nil, nil)
 }
+
+// MetricsToken mints the /metrics bearer token of the caller's access key.
+func (c *Client) MetricsToken(ctx context.Context) (string, error) {
+	out, err := call[MetricsToken](ctx, c, http.MethodGet, "/metrics-token", nil, nil)
+	if err != nil {
+		return "", err
+	}
+	return out.Token, nil
+}

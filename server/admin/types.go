@@ -280,3 +280,9 @@ type HealStatus struct {
 	ScanKey        string `json:"scanKey,omitempty"`
 	LastCycleNanos int64  `json:"lastCycleNanos"`
 }
+
+// MetricsToken is the bearer token for GET /metrics minted for the caller's
+// access key (GET /metrics-token).
+type MetricsToken struct {
+	Token string `json:"token"`
+}

@@ -36,6 +36,8 @@ type Config struct {
 	Pools PoolManager
 	// Heal reports background healing (nil: an empty status).
 	Heal func() adminapi.HealStatus
+	// MetricsToken mints the /metrics token of an access key (nil: 501).
+	MetricsToken func(accessKey string) (string, error)
 }
 
 // NewHandler returns the admin API handler. It is safe for concurrent use.

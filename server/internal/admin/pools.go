@@ -108,3 +108,17 @@ func (h *handler) heal(rq *request) (any, error) {
 	}
 	return h.cfg.Heal(), nil
 }
+
+func (h *handler) metricsToken(rq *request) (any, error) {
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	if h.cfg.MetricsToken == nil {
+		return nil, errorf(http.StatusNotImplemented, "NotImplemented", "metrics tokens are not available on this server")
+	}
+	tok, err := h.cfg.MetricsToken(rq.accessKey)
+	if err != nil {
+		return nil, err
+	}
+	return adminapi.MetricsToken{Token: tok}, nil
+}

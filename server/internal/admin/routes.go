@@ -55,6 +55,7 @@ func (h *handler) routeTable() []route {
 		{http.MethodDelete, "/access-keys/{key}", iam.ActionAdminDeleteAccessKey, http.StatusNoContent, h.deleteAccessKey},
 
 		{http.MethodGet, "/heal", iam.ActionAdminServerInfo, http.StatusOK, h.heal},
+		{http.MethodGet, "/metrics-token", iam.ActionAdminServerInfo, http.StatusOK, h.metricsToken},
 		{http.MethodGet, "/pools", iam.ActionAdminListPools, http.StatusOK, h.listPools},
 		{http.MethodPost, "/pools", iam.ActionAdminAddPool, http.StatusCreated, h.addPool},
 		{http.MethodGet, "/pools/{pool}", iam.ActionAdminListPools, http.StatusOK, h.getPool},

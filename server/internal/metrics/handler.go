@@ -39,7 +39,7 @@ func (m *Metrics) Handler() http.Handler {
 	if m.opts.Public {
 		return h
 	}
-	return requireToken(m.opts.Token, h)
+	return requireToken(m.opts.Token, m.opts.KeyToken, h)
 }
 
 // Mount returns a handler that answers GET and HEAD of exactly /metrics (no query
@@ -71,18 +71,34 @@ func hasBearer(auth string) bool {
 	return ok && strings.EqualFold(scheme, "Bearer")
 }
 
-// requireToken admits requests carrying "Authorization: Bearer <token>". Both sides
-// are hashed before the constant-time comparison, so neither the token's content
-// nor its length leaks through timing. An empty token admits no one.
-func requireToken(token string, next http.Handler) http.Handler {
+// KeyToken is the metrics token of an access key: "<access key>:" followed by an
+// HMAC of the key id under its secret (`cairn admin metrics-token --access-key`,
+// or the admin API's GET /metrics-token for the caller's key). Revoking or
+// disabling the key revokes the token.
+func KeyToken(accessKey, secret string) string {
+	return accessKey + ":" + Token(accessKey, secret)
+}
+
+// requireToken admits requests carrying "Authorization: Bearer <token>": the root
+// token, or an access-key token that keyToken vouches for. Both sides are hashed
+// before the constant-time comparison, so neither the token's content nor its
+// length leaks through timing. An empty token admits no one.
+func requireToken(token string, keyToken func(string) (string, bool), next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
 		ok := false
 		if hasBearer(auth) {
 			_, cred, _ := strings.Cut(auth, " ")
-			got := sha256.Sum256([]byte(strings.TrimSpace(cred)))
+			cred = strings.TrimSpace(cred)
+			got := sha256.Sum256([]byte(cred))
 			ok = subtle.ConstantTimeCompare(got[:], want[:]) == 1 && token != ""
+			if ak, _, isKey := strings.Cut(cred, ":"); !ok && isKey && keyToken != nil {
+				if secret, allowed := keyToken(ak); allowed {
+					w := sha256.Sum256([]byte(KeyToken(ak, secret)))
+					ok = subtle.ConstantTimeCompare(got[:], w[:]) == 1
+				}
+			}
 		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cairn metrics"`)

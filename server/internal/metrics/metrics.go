@@ -25,6 +25,10 @@ type Options struct {
 	// Token is the bearer token a scrape must present unless Public. An empty
 	// Token with Public false refuses every scrape.
 	Token string
+	// KeyToken, when set, also admits access-key tokens ("<access key>:<hex>", see
+	// KeyToken): it returns the access key's secret and whether the key may
+	// scrape (an enabled key whose policies allow admin:ServerInfo).
+	KeyToken func(accessKey string) (secret string, allowed bool)
 	// BucketUsage adds per-bucket usage series (one pair per bucket).
 	BucketUsage bool
 	// UsageInterval is the minimum time between two usage scans (default
