@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairn-io/cairn/server/servertest"
 )
 
 // minioRunTimeout bounds one run of the minio-go functional suite (about 45 s here).
@@ -138,8 +141,60 @@ func TestMinioGoFunctional(t *testing.T) {
 	goTool, err := goCommand()
 	needTool(t, "the go command (to build minio-go's functional tests)", err)
 	p := start(t)
-	bin := buildMinioFunctional(t, goTool)
+	runMinioFunctional(t, buildMinioFunctional(t, goTool), p)
+}
 
+// The same suite against a 4-node cluster (4 drives each, one 12+4 set), through
+// one node: every request crosses the storage RPC and the cluster locks.
+func TestMinioGoFunctionalCluster(t *testing.T) {
+	t.Parallel()
+	goTool, err := goCommand()
+	needTool(t, "the go command (to build minio-go's functional tests)", err)
+	if testing.Short() {
+		t.Skip("starts four server processes")
+	}
+	nodes := startCluster(t, 4, 4)
+	runMinioFunctional(t, buildMinioFunctional(t, goTool), nodes[1])
+}
+
+// startCluster starts n nodes of d drives each in one pool and waits until all
+// are ready.
+func startCluster(t *testing.T, n, d int) []*servertest.Process {
+	t.Helper()
+	dir := t.TempDir()
+	addrs := make([]string, n)
+	var patterns []string
+	for i := range addrs {
+		addrs[i] = servertest.FreeAddr(t)
+		patterns = append(patterns, fmt.Sprintf("http://%s%s/d{1...%d}", addrs[i], filepath.Join(dir, fmt.Sprint("n", i+1)), d))
+	}
+	pool := strings.Join(patterns, ",")
+	nodes := make([]*servertest.Process, n)
+	for i := n - 1; i >= 0; i-- {
+		nodes[i] = servertest.StartProcess(t, servertest.ProcOptions{DriveArgs: []string{pool}, Address: addrs[i]})
+	}
+	for _, p := range nodes {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			resp, err := http.Get(p.URL + "/cairn/health/ready")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not ready", p.URL)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nodes
+}
+
+// runMinioFunctional runs the built suite against p and checks the results.
+func runMinioFunctional(t *testing.T, bin string, p *servertest.Process) {
+	t.Helper()
 	home := t.TempDir()
 	env := append(baseEnv(home),
 		"SERVER_ENDPOINT="+p.Addr,
