@@ -162,6 +162,51 @@ func TestFourNodeCluster(t *testing.T) {
 			t.Fatalf("50 If-None-Match PUTs over 4 nodes: %v", codes)
 		}
 	})
+	t.Run("node killed under load: no acknowledged write lost", func(t *testing.T) {
+		var mu sync.Mutex
+		acked := map[string][]byte{}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := 0; w < 6; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := nodes[w%3].p.Client() // nodes 1-3 stay up
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					k := fmt.Sprintf("load/w%d/%04d", w, i)
+					data := []byte(strings.Repeat(k, 1+i%300))
+					if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(k), Body: bytes.NewReader(data)}); err != nil {
+						continue // failed writes need not survive
+					}
+					mu.Lock()
+					acked[k] = data
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(700 * time.Millisecond)
+		nodes[3].p.Kill()
+		time.Sleep(1500 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		if len(acked) < 10 {
+			t.Fatalf("only %d writes acknowledged", len(acked))
+		}
+		for k, data := range acked {
+			got, err := get(nodes[int(k[6]-'0')%3].p.Client(), k)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("acknowledged %s: %v", k, err)
+			}
+		}
+		t.Logf("%d writes acknowledged around the kill, all readable", len(acked))
+		nodes[3].p.Restart(t)
+		waitReady(t, nodes[3].p.URL)
+	})
 	t.Run("one node killed", func(t *testing.T) {
 		nodes[3].p.Kill()
 		checkAll(t, nodes, want, map[int]bool{3: true})
