@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -58,28 +57,40 @@ func (l *Layer) writeBucketConfig(ctx context.Context, bucket string, cfg Bucket
 	l.bucket.mu.Lock()
 	delete(l.bucket.m, bucket)
 	l.bucket.mu.Unlock()
+	return l.onEveryDrive(ctx, "bucket "+bucket+" written", func(d drive.Drive) error {
+		if create {
+			if err := makeBucketDir(ctx, d, bucket); err != nil {
+				return err
+			}
+		}
+		return d.WriteFile(ctx, bucketConfigPath(bucket), data)
+	})
+}
+
+// onEveryDrive runs fn on every drive of every set (concurrently within a set),
+// makes each drive's changes durable, and requires a write quorum in every set;
+// what names the change for the error.
+func (l *Layer) onEveryDrive(ctx context.Context, what string, fn func(d drive.Drive) error) error {
 	return l.eachSet(func(s *set) error {
 		ok := make([]bool, len(s.drives))
 		parallel(len(s.drives), func(i int) {
-			d := s.drives[i]
-			if create {
-				if err := d.WriteFile(ctx, bucket+"/.bucket", nil); err != nil {
-					return
-				}
-				if d.Delete(ctx, bucket+"/.bucket", false) != nil {
-					return
-				}
+			if fn(s.drives[i]) == nil {
+				ok[i] = s.drives[i].Sync(ctx) == nil
 			}
-			if d.WriteFile(ctx, bucketConfigPath(bucket), data) != nil {
-				return
-			}
-			ok[i] = d.Sync(ctx) == nil
 		})
 		if count(ok) < s.writeQuorum() {
-			return fmt.Errorf("%w: bucket %s written on %d of %d drives", ErrWriteQuorum, bucket, count(ok), len(s.drives))
+			return fmt.Errorf("%w: %s on %d of %d drives", ErrWriteQuorum, what, count(ok), len(s.drives))
 		}
 		return nil
 	})
+}
+
+// makeBucketDir creates a bucket's directory on d (a marker file's parent).
+func makeBucketDir(ctx context.Context, d drive.Drive, bucket string) error {
+	if err := d.WriteFile(ctx, bucket+"/.bucket", nil); err != nil {
+		return err
+	}
+	return d.Delete(ctx, bucket+"/.bucket", false)
 }
 
 func (l *Layer) eachSet(fn func(s *set) error) error {
@@ -201,36 +212,16 @@ func (l *Layer) HeadBucket(ctx context.Context, bucket string) (BucketInfo, erro
 
 // ListBuckets lists all buckets, sorted by name.
 func (l *Layer) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
-	s := l.firstSet()
-	lists := make([][]string, len(s.drives))
-	ok := make([]bool, len(s.drives))
-	parallel(len(s.drives), func(i int) {
-		names, err := s.drives[i].List(ctx, bucketConfigDir)
-		if err == nil || errors.Is(err, drive.ErrNotFound) {
-			lists[i], ok[i] = names, true
-		}
-	})
-	if count(ok) < s.readQuorum() {
-		return nil, ErrReadQuorum
-	}
-	seen := map[string]int{}
-	for _, names := range lists {
-		for _, n := range names {
-			if name, found := strings.CutSuffix(n, ".json"); found {
-				seen[name]++
-			}
-		}
+	names, err := l.firstSet().listQuorum(ctx, bucketConfigDir, func(n string) (string, bool) { return strings.CutSuffix(n, ".json") })
+	if err != nil {
+		return nil, err
 	}
 	var out []BucketInfo
-	for name, n := range seen {
-		if n < s.readQuorum() {
-			continue
-		}
+	for _, name := range names {
 		if info, err := l.HeadBucket(ctx, name); err == nil {
 			out = append(out, info)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
@@ -255,22 +246,11 @@ func (l *Layer) DeleteBucket(ctx context.Context, bucket string) error {
 	l.bucket.mu.Lock()
 	delete(l.bucket.m, bucket)
 	l.bucket.mu.Unlock()
-	return l.eachSet(func(s *set) error {
-		ok := make([]bool, len(s.drives))
-		parallel(len(s.drives), func(i int) {
-			d := s.drives[i]
-			if d.Delete(ctx, bucketConfigPath(bucket), false) != nil {
-				return
-			}
-			d.Delete(ctx, multipartBucketDir(bucket), true)
-			if d.Delete(ctx, bucket, true) != nil {
-				return
-			}
-			ok[i] = d.Sync(ctx) == nil
-		})
-		if count(ok) < s.writeQuorum() {
-			return fmt.Errorf("%w: bucket %s removed from %d of %d drives", ErrWriteQuorum, bucket, count(ok), len(s.drives))
+	return l.onEveryDrive(ctx, "bucket "+bucket+" removed", func(d drive.Drive) error {
+		if err := d.Delete(ctx, bucketConfigPath(bucket), false); err != nil {
+			return err
 		}
-		return nil
+		d.Delete(ctx, multipartBucketDir(bucket), true)
+		return d.Delete(ctx, bucket, true)
 	})
 }

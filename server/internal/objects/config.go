@@ -74,17 +74,8 @@ func (l *Layer) WriteConfig(ctx context.Context, name string, data []byte) error
 	if err != nil {
 		return err
 	}
-	return l.eachSet(func(s *set) error {
-		ok := make([]bool, len(s.drives))
-		parallel(len(s.drives), func(i int) {
-			if s.drives[i].WriteFile(ctx, p, data) == nil {
-				ok[i] = s.drives[i].Sync(ctx) == nil
-			}
-		})
-		if count(ok) < s.writeQuorum() {
-			return fmt.Errorf("%w: configuration %s written on %d of %d drives", ErrWriteQuorum, name, count(ok), len(s.drives))
-		}
-		return nil
+	return l.onEveryDrive(ctx, "configuration "+name+" written", func(d drive.Drive) error {
+		return d.WriteFile(ctx, p, data)
 	})
 }
 
@@ -94,17 +85,8 @@ func (l *Layer) DeleteConfig(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return l.eachSet(func(s *set) error {
-		ok := make([]bool, len(s.drives))
-		parallel(len(s.drives), func(i int) {
-			if s.drives[i].Delete(ctx, p, false) == nil {
-				ok[i] = s.drives[i].Sync(ctx) == nil
-			}
-		})
-		if count(ok) < s.writeQuorum() {
-			return fmt.Errorf("%w: configuration %s removed from %d of %d drives", ErrWriteQuorum, name, count(ok), len(s.drives))
-		}
-		return nil
+	return l.onEveryDrive(ctx, "configuration "+name+" removed", func(d drive.Drive) error {
+		return d.Delete(ctx, p, false)
 	})
 }
 
@@ -114,11 +96,21 @@ func (l *Layer) ListConfig(ctx context.Context, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := l.firstSet()
+	out, err := l.firstSet().listQuorum(ctx, p, func(n string) (string, bool) { return n, !strings.HasSuffix(n, "/") })
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// listQuorum lists dir on every drive of the set and returns the names (mapped and
+// filtered by keep) that a read quorum of drives holds, sorted.
+func (s *set) listQuorum(ctx context.Context, dir string, keep func(name string) (string, bool)) ([]string, error) {
 	lists := make([][]string, len(s.drives))
 	ok := make([]bool, len(s.drives))
 	parallel(len(s.drives), func(i int) {
-		names, err := s.drives[i].List(ctx, p)
+		names, err := s.drives[i].List(ctx, dir)
 		if err == nil || errors.Is(err, drive.ErrNotFound) {
 			lists[i], ok[i] = names, true
 		}
@@ -129,8 +121,8 @@ func (l *Layer) ListConfig(ctx context.Context, dir string) ([]string, error) {
 	seen := map[string]int{}
 	for _, names := range lists {
 		for _, n := range names {
-			if !strings.HasSuffix(n, "/") {
-				seen[n]++
+			if name, ok := keep(n); ok {
+				seen[name]++
 			}
 		}
 	}

@@ -23,17 +23,11 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 		return DeleteResult{}, err
 	}
 	s := l.readSet(ctx, bucket, key)
-	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
-	if err != nil {
-		return DeleteResult{}, err
-	}
-	defer unlock()
-	stem := objectStem(bucket, key)
-	metas := s.readMetas(ctx, stem)
-	cur, err := s.resolve(metas)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
 	if err != nil {
 		return DeleteResult{}, asWriteQuorum(err)
 	}
+	defer unlock()
 	if opts.Conditions.IfMatch != "" {
 		if err := checkConditions(cur, Conditions{IfMatch: opts.Conditions.IfMatch}); err != nil {
 			return DeleteResult{}, err
@@ -85,17 +79,11 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 		return ObjectInfo{}, err
 	}
 	s := l.readSet(ctx, bucket, key)
-	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	defer unlock()
-	stem := objectStem(bucket, key)
-	metas := s.readMetas(ctx, stem)
-	cur, err := s.resolve(metas)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
 	v, err := selectVersion(cur, id, versionID != "")
 	if err != nil {
 		if _, ok := err.(*MarkerError); ok {

@@ -39,17 +39,11 @@ func (l *Layer) HealObject(ctx context.Context, bucket, key string, opts HealOpt
 		return HealResult{}, err
 	}
 	s := l.readSet(ctx, bucket, key)
-	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
 	if err != nil {
 		return HealResult{}, err
 	}
 	defer unlock()
-	stem := objectStem(bucket, key)
-	metas := s.readMetas(ctx, stem)
-	cur, err := s.resolve(metas)
-	if err != nil {
-		return HealResult{}, err
-	}
 	var res HealResult
 	n := len(s.drives)
 	// files[i] is drive i's new metadata, nil when the drive needs no change.

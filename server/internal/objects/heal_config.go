@@ -34,9 +34,7 @@ func (l *Layer) healConfig(ctx context.Context) error {
 				if err != nil && !errors.Is(err, drive.ErrNotFound) {
 					return // offline or failing: nothing to do now
 				}
-				if d.WriteFile(ctx, b.Name+"/.bucket", nil) == nil {
-					d.Delete(ctx, b.Name+"/.bucket", false)
-				}
+				makeBucketDir(ctx, d, b.Name)
 				if d.WriteFile(ctx, bucketConfigPath(b.Name), raw) == nil {
 					d.Sync(ctx)
 					l.log.Info("healed bucket configuration", "bucket", b.Name, "drive", d.String())

@@ -305,17 +305,11 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 			v.ChecksumType = "COMPOSITE"
 		}
 	}
-	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	defer unlock()
-	stem := objectStem(bucket, key)
-	metas := s.readMetas(ctx, stem)
-	cur, err := s.resolve(metas)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
 	if err != nil {
 		return ObjectInfo{}, asWriteQuorum(err)
 	}
+	defer unlock()
 	if err := checkConditions(cur, opts.Conditions); err != nil {
 		return ObjectInfo{}, err
 	}

@@ -235,8 +235,7 @@ func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, pari
 			ok := make([]bool, len(s.drives))
 			parallel(len(s.drives), func(i int) {
 				d := s.drives[i]
-				if d.WriteFile(ctx, b.Name+"/.bucket", nil) == nil && d.Delete(ctx, b.Name+"/.bucket", false) == nil &&
-					d.WriteFile(ctx, bucketConfigPath(b.Name), raw) == nil {
+				if makeBucketDir(ctx, d, b.Name) == nil && d.WriteFile(ctx, bucketConfigPath(b.Name), raw) == nil {
 					ok[i] = d.Sync(ctx) == nil
 				}
 			})

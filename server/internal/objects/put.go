@@ -240,17 +240,11 @@ func (st *staged) cleanup(ctx context.Context) {
 
 // commitVersion makes v (data in st) the newest version of bucket/key.
 func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Version, st *staged, vs Versioning, cond Conditions, modTime time.Time) (ObjectInfo, error) {
-	unlock, err := s.l.lockWrite(ctx, bucket+"/"+key)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	defer unlock()
-	stem := objectStem(bucket, key)
-	metas := s.readMetas(ctx, stem)
-	cur, err := s.resolve(metas)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
 	if err != nil {
 		return ObjectInfo{}, asWriteQuorum(err)
 	}
+	defer unlock()
 	if err := checkConditions(cur, cond); err != nil {
 		return ObjectInfo{}, err
 	}

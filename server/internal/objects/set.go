@@ -317,3 +317,19 @@ func asWriteQuorum(err error) error {
 	}
 	return err
 }
+
+// lockedView takes bucket/key's write lock and reads the version history the set's
+// drives agree on. On success the caller must call unlock; on error nothing is held.
+func (s *set) lockedView(ctx context.Context, bucket, key string) (stem string, metas []driveMeta, cur *meta.File, unlock func(), err error) {
+	unlock, err = s.l.lockWrite(ctx, bucket+"/"+key)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	stem = objectStem(bucket, key)
+	metas = s.readMetas(ctx, stem)
+	if cur, err = s.resolve(metas); err != nil {
+		unlock()
+		return "", nil, nil, nil, err
+	}
+	return stem, metas, cur, unlock, nil
+}
