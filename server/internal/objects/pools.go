@@ -493,32 +493,7 @@ func (l *Layer) copyVersion(ctx context.Context, src *set, srcMetas []driveMeta,
 	if st.inline == nil {
 		nv.DataDir, nv.DataFile = newID(), true
 	}
-	skip := make([]bool, len(dst.drives))
-	for i := range skip {
-		skip[i] = !st.ok[i]
-	}
-	return dst.run(ctx, commit{
-		stem: stem, metas: dstMetas, skip: skip,
-		prepare: func(ctx context.Context, i int) error {
-			if st.inline != nil {
-				return nil
-			}
-			return dst.drives[i].Rename(ctx, st.tmpFile, dataDirPath(stem, nv.DataDir))
-		},
-		undo: func(ctx context.Context, i int) {
-			if st.inline == nil {
-				dst.drives[i].Delete(ctx, dataDirPath(stem, nv.DataDir), true)
-			}
-		},
-		apply: func(i int, f *meta.File) []string {
-			dv := nv
-			dv.Erasure.Index = st.shardOf[i]
-			if st.inline != nil {
-				dv.Inline = st.inline[st.shardOf[i]]
-			}
-			return garbageOf(stem, f.Add(dv))
-		},
-	})
+	return dst.commitStaged(ctx, bucket, key, stem, dstMetas, nv, st)
 }
 
 func hasQuorumVersion(s *set, metas []driveMeta, v *meta.Version) bool {

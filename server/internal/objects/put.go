@@ -258,29 +258,36 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 	if latest := cur.Latest(); latest != nil && !v.ModTime.After(latest.ModTime) {
 		v.ModTime = latest.ModTime.Add(1) // keep the new version the newest on every drive
 	}
-	dataDir := [16]byte{}
 	if st.inline == nil {
-		dataDir = newID()
-		v.DataDir, v.DataFile = dataDir, true
+		v.DataDir, v.DataFile = newID(), true
 	}
+	err = s.commitStaged(ctx, bucket, key, stem, metas, v, st)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return versionInfo(bucket, key, &v, true, vs), nil
+}
+
+// commitStaged makes v, whose data st staged on the set's drives (v.DataDir set
+// unless inline), a version of bucket/key: the data moves into place and every
+// drive's metadata gets v with its own shard. The caller holds the write lock and
+// read metas under it.
+func (s *set) commitStaged(ctx context.Context, bucket, key, stem string, metas []driveMeta, v meta.Version, st *staged) error {
 	skip := make([]bool, len(s.drives))
 	for i := range skip {
 		skip[i] = !st.ok[i]
 	}
-	err = s.run(ctx, commit{
-		bucket: bucket, key: key,
-		stem:  stem,
-		metas: metas,
-		skip:  skip,
+	return s.run(ctx, commit{
+		bucket: bucket, key: key, stem: stem, metas: metas, skip: skip,
 		prepare: func(ctx context.Context, i int) error {
 			if st.inline != nil {
 				return nil
 			}
-			return s.drives[i].Rename(ctx, st.tmpFile, dataDirPath(stem, dataDir))
+			return s.drives[i].Rename(ctx, st.tmpFile, dataDirPath(stem, v.DataDir))
 		},
 		undo: func(ctx context.Context, i int) {
 			if st.inline == nil {
-				s.drives[i].Delete(ctx, dataDirPath(stem, dataDir), true)
+				s.drives[i].Delete(ctx, dataDirPath(stem, v.DataDir), true)
 			}
 		},
 		apply: func(i int, f *meta.File) []string {
@@ -292,10 +299,6 @@ func (s *set) commitVersion(ctx context.Context, bucket, key string, v meta.Vers
 			return garbageOf(stem, f.Add(dv))
 		},
 	})
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	return versionInfo(bucket, key, &v, true, vs), nil
 }
 
 // garbageOf lists the data directory of a replaced version.
