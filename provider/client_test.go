@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/servertest"
 )
 
@@ -78,6 +79,66 @@ func TestClientRetries503(t *testing.T) {
 	_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("retried")})
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("HeadBucket through four 503s with 3 retries: err = %v, want the 503 after the last attempt", err)
+	}
+}
+
+// TestAdminClientRetries: the admin client retries a 503 for any method, and a 500
+// only for idempotent methods (a POST that failed half-way may have created
+// something, so it is not sent twice).
+func TestAdminClientRetries(t *testing.T) {
+	t.Parallel()
+	srv := servertest.New(t, servertest.Options{})
+	var refuse, status, seen atomic.Int32
+	ts := front(t, srv, false, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			if refuse.Add(-1) >= 0 {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(int(status.Load()))
+				w.Write([]byte(`{"code":"ServiceUnavailable","message":"busy"}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	ctx := context.Background()
+	c := testClient(t, ClientConfig{Endpoint: ts.URL, MaxRetries: 3, MaxBackoff: 20 * time.Millisecond})
+	try := func(n, code int32, call func() error) (int32, error) {
+		t.Helper()
+		seen.Store(0)
+		refuse.Store(n)
+		status.Store(code)
+		err := call()
+		return seen.Load(), err
+	}
+
+	n, err := try(3, 503, func() error {
+		_, err := c.Admin.CreateUser(ctx, admin.CreateUserRequest{Name: "retried"})
+		return err
+	})
+	if err != nil || n != 4 {
+		t.Fatalf("CreateUser through three 503s: %d requests, err %v; want 4 and success", n, err)
+	}
+	n, err = try(2, 500, func() error {
+		_, err := c.Admin.GetUser(ctx, "retried")
+		return err
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("GetUser through two 500s: %d requests, err %v; want 3 and success", n, err)
+	}
+	n, err = try(1, 500, func() error {
+		_, err := c.Admin.CreateGroup(ctx, admin.CreateGroupRequest{Name: "once"})
+		return err
+	})
+	if err == nil || n != 1 {
+		t.Fatalf("CreateGroup answered 500: %d requests, err %v; want 1 and the error", n, err)
+	}
+	n, err = try(4, 503, func() error {
+		_, err := c.Admin.GetUser(ctx, "retried")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "503") || n != 4 {
+		t.Fatalf("GetUser through four 503s with 3 retries: %d requests, err %v; want 4 and the 503", n, err)
 	}
 }
 
@@ -152,5 +213,42 @@ func TestBucketNameProblem(t *testing.T) {
 	}
 	if s := uniqueSuffix(); len(s) != bucketSuffixLen || bucketNameProblem("x"+s) != "" {
 		t.Errorf("uniqueSuffix() = %q", s)
+	}
+}
+
+func TestIAMNameProblems(t *testing.T) {
+	t.Parallel()
+	user := iamNameProblem(maxUserName)
+	for name, want := range map[string]string{
+		"alice":                 "",
+		"svc+ci=1,a.b@c_d-e":    "",
+		"":                      "must not be empty",
+		"..":                    "is not a valid name",
+		"a/b":                   `may contain only letters, digits and +=,.@_- (found '/' at position 2)`,
+		strings.Repeat("a", 65): "must be at most 64 characters long (it is 65)",
+	} {
+		if got := user(name); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("user name %q: %q, want %q", name, got, want)
+		}
+	}
+	for id, want := range map[string]string{
+		"CKABC123":  "",
+		"key.1_a-b": "",
+		"ab":        "must be 3 to 128 characters long",
+		"-abc":      "found '-' at position 1",
+		"ab/c":      "found '/' at position 3",
+	} {
+		if got := accessKeyIDProblem(id); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("access key id %q: %q, want %q", id, got, want)
+		}
+	}
+	for s, want := range map[string]string{
+		"2030-01-31T00:00:00Z":      "",
+		"2030-01-31T02:00:00+02:00": "",
+		"2030-01-31":                "is not an RFC 3339 timestamp",
+	} {
+		if got := rfc3339Problem(s); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("expiration %q: %q, want %q", s, got, want)
+		}
 	}
 }

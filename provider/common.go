@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -53,4 +54,34 @@ func s3Error(diags *diag.Diagnostics, op, bucket, key string, err error) {
 // client's errors carry the server's code and message, never a secret.
 func adminError(diags *diag.Diagnostics, op, what string, err error) {
 	diags.AddError(op+" failed", fmt.Sprintf("%s on %s: %v", op, what, err))
+}
+
+// privateData is the part of a resource's private state (req.Private,
+// resp.Private) the resources use; the framework's type is internal.
+type privateData interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// privateString returns the string stored under key in private state, or "".
+func privateString(ctx context.Context, p privateData, key string) string {
+	if p == nil {
+		return ""
+	}
+	b, d := p.GetKey(ctx, key)
+	var s string
+	if d.HasError() || len(b) == 0 || json.Unmarshal(b, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// setPrivateString stores s under key in private state (as a JSON string, the
+// only form private state takes); "" removes the key.
+func setPrivateString(ctx context.Context, p privateData, key, s string, diags *diag.Diagnostics) {
+	var b []byte
+	if s != "" {
+		b, _ = json.Marshal(s)
+	}
+	diags.Append(p.SetKey(ctx, key, b)...)
 }

@@ -46,8 +46,10 @@ func (p *Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp *pro
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The Cairn provider manages buckets, objects and bucket policies on a " +
 			"[Cairn](https://github.com/cairn-io/cairn) object server (or any S3-compatible endpoint) " +
-			"over the S3 API. Requests are path-style and signed with SigV4; a server answering " +
-			"`503 Slow Down` is retried with exponential backoff.",
+			"over the S3 API, and users, groups, IAM policies and access keys over Cairn's admin API " +
+			"(`/cairn/admin/v1`, on the same endpoint). Requests are path-style and signed with SigV4 " +
+			"with the same credentials; the IAM resources need root's or those of a user whose policies " +
+			"allow `admin:*`. A server answering `503 Slow Down` is retried with exponential backoff.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				MarkdownDescription: "URL of the Cairn server, for example `https://s3.example.com:9000`. " +
@@ -148,6 +150,13 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newBucketTagsResource,
 		newBucketPolicyResource,
 		newObjectResource,
+		newUserResource,
+		newGroupResource,
+		newGroupMembershipResource,
+		newPolicyResource,
+		newUserPolicyAttachmentResource,
+		newGroupPolicyAttachmentResource,
+		newAccessKeyResource,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/servertest"
 )
 
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Setenv("CHECKPOINT_DISABLE", "1")
-	os.Exit(m.Run())
+	os.Exit(servertest.Main(m)) // removes the cairn binary TestTenantExample built
 }
 
 // needTerraform fails the test in CI and skips it elsewhere when no terraform binary
@@ -48,11 +49,12 @@ func needTerraform(t *testing.T) string {
 	return p
 }
 
-// accEnv is one acceptance test's world: its own server and an S3 client for
-// checks and out-of-band changes.
+// accEnv is one acceptance test's world: its own server, and S3 and admin
+// clients (root) for checks and out-of-band changes.
 type accEnv struct {
 	Endpoint string
 	S3       *s3.Client
+	Admin    *admin.Client
 }
 
 // newAcc starts a server for one acceptance test.
@@ -60,7 +62,11 @@ func newAcc(t *testing.T) *accEnv {
 	t.Helper()
 	needTerraform(t)
 	srv := servertest.New(t, servertest.Options{})
-	return &accEnv{Endpoint: srv.URL, S3: srv.Client()}
+	adm, err := admin.New(srv.URL, admin.Options{AccessKey: servertest.AccessKey, SecretKey: servertest.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &accEnv{Endpoint: srv.URL, S3: srv.Client(), Admin: adm}
 }
 
 // factories serves the provider in-process to the terraform binary.

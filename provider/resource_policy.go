@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -78,9 +79,14 @@ func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	name := plan.Name.ValueString()
 	p, err := r.client.Admin.CreatePolicy(ctx, name, []byte(plan.Policy.ValueString()))
-	if admin.IsConflict(err) {
+	var ae *admin.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code == admin.CodeBuiltinPolicy:
+		resp.Diagnostics.Append(builtinPolicyError(name))
+		return
+	case admin.IsConflict(err):
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Policy already exists",
-			fmt.Sprintf("Policy %q already exists (or is a built-in policy). To manage a policy created outside "+
+			fmt.Sprintf("Policy %q already exists. To manage a policy created outside "+
 				"Terraform, import it: terraform import <address> %s", name, name))
 		return
 	}
@@ -99,15 +105,19 @@ func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest,
 func policyToModel(p *admin.Policy, m *policyModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if p.Builtin {
-		diags.AddError("Built-in policy", fmt.Sprintf("%q is a built-in policy: it cannot be created, changed "+
-			"or deleted. Attach it by name (cairn_user_policy_attachment, cairn_group_policy_attachment) "+
-			"instead of managing it with cairn_policy.", p.Name))
+		diags.Append(builtinPolicyError(p.Name))
 		return diags
 	}
 	m.ID = types.StringValue(p.Name)
 	m.Name = types.StringValue(p.Name)
 	m.Policy = NewPolicyValue(string(p.Document))
 	return diags
+}
+
+func builtinPolicyError(name string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("name"), "Built-in policy", fmt.Sprintf(
+		"%q is a built-in policy: it cannot be created, changed or deleted. Attach it by name "+
+			"(cairn_user_policy_attachment, cairn_group_policy_attachment) instead of managing it with cairn_policy.", name))
 }
 
 func (r *policyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -23,7 +23,20 @@ type bucketCache struct {
 	mu  sync.Mutex
 	m   map[string]BucketConfig
 	at  map[string]time.Time // when each entry was read (with ttl)
+	gen map[string]uint64    // bumped by every change: a read that raced one is not cached
 	ttl time.Duration
+}
+
+// invalidate drops bucket's cached configuration and makes reads in flight
+// (started before the change) not cache what they read.
+func (c *bucketCache) invalidate(bucket string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == nil {
+		c.gen = map[string]uint64{}
+	}
+	c.gen[bucket]++
+	delete(c.m, bucket)
 }
 
 func bucketConfigPath(name string) string { return bucketConfigDir + "/" + name + ".json" }
@@ -54,9 +67,8 @@ func (l *Layer) writeBucketConfig(ctx context.Context, bucket string, cfg Bucket
 	if err != nil {
 		return err
 	}
-	l.bucket.mu.Lock()
-	delete(l.bucket.m, bucket)
-	l.bucket.mu.Unlock()
+	l.bucket.invalidate(bucket)
+	defer l.bucket.invalidate(bucket) // after the drives changed too: no reader caches the old one
 	return l.onEveryDrive(ctx, "bucket "+bucket+" written", func(d drive.Drive) error {
 		if create {
 			if err := makeBucketDir(ctx, d, bucket); err != nil {
@@ -110,6 +122,7 @@ func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, 
 	if ok && l.bucket.ttl > 0 && time.Since(l.bucket.at[bucket]) > l.bucket.ttl {
 		ok = false
 	}
+	gen := l.bucket.gen[bucket]
 	l.bucket.mu.Unlock()
 	if ok {
 		return cfg, nil
@@ -122,6 +135,10 @@ func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, 
 		return BucketConfig{}, err
 	}
 	l.bucket.mu.Lock()
+	defer l.bucket.mu.Unlock()
+	if l.bucket.gen[bucket] != gen {
+		return cfg, nil // changed while we read: correct for this caller, not cached
+	}
 	l.bucket.m[bucket] = cfg
 	if l.bucket.ttl > 0 {
 		if l.bucket.at == nil {
@@ -129,7 +146,6 @@ func (l *Layer) BucketConfig(ctx context.Context, bucket string) (BucketConfig, 
 		}
 		l.bucket.at[bucket] = time.Now()
 	}
-	l.bucket.mu.Unlock()
 	return cfg, nil
 }
 
@@ -243,9 +259,8 @@ func (l *Layer) DeleteBucket(ctx context.Context, bucket string) error {
 	if len(res.Objects) > 0 || len(res.Prefixes) > 0 {
 		return ErrBucketNotEmpty
 	}
-	l.bucket.mu.Lock()
-	delete(l.bucket.m, bucket)
-	l.bucket.mu.Unlock()
+	l.bucket.invalidate(bucket)
+	defer l.bucket.invalidate(bucket)
 	return l.onEveryDrive(ctx, "bucket "+bucket+" removed", func(d drive.Drive) error {
 		if err := d.Delete(ctx, bucketConfigPath(bucket), false); err != nil {
 			return err

@@ -789,3 +789,35 @@ func TestInternalMetadataAndActualSize(t *testing.T) {
 		t.Fatalf("listing: %+v", res.Objects)
 	}
 }
+
+// Concurrent configuration writes and reads never leave a stale configuration
+// cached (regression: a read racing a write cached the old value forever).
+func TestBucketConfigCacheRace(t *testing.T) {
+	l := newTestLayer(t, 4, 2)
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		mkBucket(t, l, fmt.Sprintf("race%02d", i))
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		b := fmt.Sprintf("race%02d", i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			l.UpdateBucketConfig(ctx, b, func(c *BucketConfig) error { c.Versioning = VersioningEnabled; return nil })
+		}()
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				l.BucketConfig(ctx, b)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < 20; i++ {
+		cfg, err := l.BucketConfig(ctx, fmt.Sprintf("race%02d", i))
+		if err != nil || cfg.Versioning != VersioningEnabled {
+			t.Fatalf("bucket %d: stale configuration %+v %v", i, cfg, err)
+		}
+	}
+}

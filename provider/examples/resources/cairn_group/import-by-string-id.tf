@@ -1,0 +1,4 @@
+import {
+  to = cairn_group.developers
+  id = "developers"
+}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_group_policy_attachment.auditors
+  id = "auditors/readonly"
+}

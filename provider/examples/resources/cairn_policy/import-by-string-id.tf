@@ -1,0 +1,4 @@
+import {
+  to = cairn_policy.reports_read
+  id = "reports-read"
+}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_user.analyst
+  id = "analyst"
+}

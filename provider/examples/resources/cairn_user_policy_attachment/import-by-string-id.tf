@@ -1,0 +1,4 @@
+import {
+  to = cairn_user_policy_attachment.analyst_reports
+  id = "analyst/reports-read"
+}
