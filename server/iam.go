@@ -51,6 +51,7 @@ func (s *Server) openIAM(ctx context.Context, cluster bool) (*sigv4.Verifier, er
 func (s *Server) withAdmin(v *sigv4.Verifier, next http.Handler) http.Handler {
 	ah := admin.NewHandler(admin.Config{
 		Store: s.iam, Authorizer: s.authz, Auth: v, Logger: s.cfg.Logger, Info: s.adminInfo, Pools: s.pools, Heal: s.healStatus, MetricsToken: s.mintMetricsToken,
+		KMS: s.KMSKeys(), Tiers: s.tierAdmin(),
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/cairn/admin/") && !isVirtualHost(r.Host, s.cfg.Domains) {
@@ -89,16 +90,24 @@ func (s *Server) adminInfo(ctx context.Context) adminapi.ServerInfo {
 	if info.Version == "" {
 		info.Version = "dev"
 	}
-	for set, ds := range s.layer.Drives() {
-		for _, d := range ds {
-			state := "offline"
+	for _, st := range s.layer.Sets() {
+		for _, d := range st.Drives {
+			ad := adminapi.Drive{Path: d.String(), Pool: st.Pool, Set: st.Index, State: "offline"}
 			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			if di, err := d.Info(ictx); err == nil && di.Online {
-				state = "ok"
+				ad.State, ad.TotalBytes, ad.FreeBytes = "ok", di.Total, di.Free
+				info.TotalBytes += di.Total
+				info.FreeBytes += di.Free
+				frac := float64(st.Data) / float64(st.Data+st.Parity)
+				info.UsableTotalBytes += uint64(float64(di.Total) * frac)
+				info.UsableFreeBytes += uint64(float64(di.Free) * frac)
 			}
 			cancel()
-			info.Drives = append(info.Drives, adminapi.Drive{Path: d.String(), Set: set, State: state})
+			info.Drives = append(info.Drives, ad)
 		}
+	}
+	if s.pools != nil {
+		info.Pools = s.pools.Pools(ctx)
 	}
 	return info
 }

@@ -27,6 +27,12 @@ type ServerInfo struct {
 	Region       string  `json:"region"`
 	Layout       Layout  `json:"layout"`
 	Drives       []Drive `json:"drives"`
+	// Capacity sums the online drives; usable counts data shards only.
+	TotalBytes       uint64 `json:"totalBytes"`
+	FreeBytes        uint64 `json:"freeBytes"`
+	UsableTotalBytes uint64 `json:"usableTotalBytes"`
+	UsableFreeBytes  uint64 `json:"usableFreeBytes"`
+	Pools            []Pool `json:"pools"`
 }
 
 // Layout is the erasure layout.
@@ -39,9 +45,12 @@ type Layout struct {
 
 // Drive is one drive of the layout.
 type Drive struct {
-	Path  string `json:"path"`
-	Set   int    `json:"set"`
-	State string `json:"state"` // "ok" or "offline"
+	Path       string `json:"path"`
+	Pool       int    `json:"pool"`
+	Set        int    `json:"set"`
+	State      string `json:"state"` // "ok" or "offline"
+	TotalBytes uint64 `json:"totalBytes,omitempty"`
+	FreeBytes  uint64 `json:"freeBytes,omitempty"`
 }
 
 // User is an IAM user. Root is not a user.
