@@ -9,6 +9,7 @@
 //	  → sigv4    verify the signature: header, presigned URL, aws-chunked payload
 //	  → iam      authorize: identity and bucket policies, conditions (iam.go)
 //	  → s3api    handler: options, call the object layer, encode the XML response
+//	  → sse      (if encryption applies) encrypting reader; data keys from the KMS (kms.go)
 //	  → objects  buckets, versions, multipart, listing; pick the erasure set
 //	  → erasure  k data + m parity shards per block; write quorum; reconstruct on read
 //	  → bitrot   hash-framed shard streams: corruption detected, never served
@@ -38,11 +39,13 @@ import (
 	"github.com/cairn-io/cairn/server/internal/iam"
 	"github.com/cairn-io/cairn/server/internal/kms"
 	"github.com/cairn-io/cairn/server/internal/layout"
+	"github.com/cairn-io/cairn/server/internal/lifecycle"
 	"github.com/cairn-io/cairn/server/internal/metrics"
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/rpcauth"
 	"github.com/cairn-io/cairn/server/internal/s3api"
 	"github.com/cairn-io/cairn/server/internal/sse"
+	"github.com/cairn-io/cairn/server/internal/tier"
 )
 
 // Config configures a server.
@@ -116,6 +119,10 @@ type Server struct {
 	stopIAM   func()          // stops a cluster node's IAM refresh; nil otherwise
 	kms       kms.KMS         // nil without a KMS (kms.go)
 	sse       *sse.Service    // server-side encryption (kms.go)
+
+	// Lifecycle rules (on the scanner) and the remote tiers they name (lifecycle.go).
+	lifecycle *lifecycle.Worker
+	tiers     *tier.Store
 }
 
 // ExpandDrives expands ellipsis patterns ("./data/d{1...6}") in drive arguments.
@@ -240,7 +247,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.layer, err = objects.New(objects.Config{
 		Sets: sets, Parity: lay.ParityShards, DeploymentID: s.deploy,
 		Now: cfg.Now, Logger: cfg.Logger, BucketCacheTTL: bucketCacheTTL(cluster),
-		ClusterLocker: locker,
+		ClusterLocker: locker, TrashDelay: trashDelay(cluster),
 	})
 	if err != nil {
 		s.Close()
@@ -254,6 +261,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s.metrics.Watch(s.layer)
+	s.openLifecycle() // installs scanner hooks: before StartBackground
 	if !cfg.NoBackground {
 		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
 			ScanRate: cfg.ScanRate, ScanInterval: cfg.ScanInterval,
@@ -270,14 +278,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.metrics.Mount(s.withAdmin(verifier, s3api.NewHandler(s3api.Config{
-		Objects:   s.layer,
-		Auth:      verifier,
-		Authorize: s.authz.Authorize,
-		Region:    cfg.Region,
-		Domains:   cfg.Domains,
-		Logger:    cfg.Logger,
-		Observer:  s.metrics.S3(),
-		SSE:       s.sse,
+		Objects:    s.layer,
+		Auth:       verifier,
+		Authorize:  s.authz.Authorize,
+		Region:     cfg.Region,
+		Domains:    cfg.Domains,
+		Logger:     cfg.Logger,
+		Observer:   s.metrics.S3(),
+		SSE:        s.sse,
+		TierExists: s.tiers.Exists,
 	})))
 	s.app.Store(&s.handler)
 	return s, nil
@@ -316,6 +325,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func bucketCacheTTL(cluster bool) time.Duration {
 	if cluster {
 		return time.Second
+	}
+	return 0
+}
+
+// trashDelay: in a cluster, replaced data outlives its replacement by 15 minutes, for
+// GETs on other nodes that resolved the old version (reads lock on their node only).
+func trashDelay(cluster bool) time.Duration {
+	if cluster {
+		return 15 * time.Minute
 	}
 	return 0
 }

@@ -292,6 +292,7 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 	if err := l.healConfig(ctx); err != nil {
 		return err
 	}
+	l.emptyTrash(ctx)
 	if h := l.bg.hooks.Cycle; h != nil {
 		l.bg.posMu.Lock()
 		cycle := l.bg.pos.Cycle

@@ -36,6 +36,11 @@ type Config struct {
 	Logger *slog.Logger
 	// ClusterLocker, in a cluster, makes write locks cluster-wide.
 	ClusterLocker ClusterLocker
+	// TrashDelay, when set, keeps replaced data in the drives' trash for this long
+	// instead of deleting it at once: in a cluster, a GET on another node may have
+	// read the old metadata and not yet opened the data (reads take node-local
+	// locks only). The scanner empties the trash.
+	TrashDelay time.Duration
 	// BucketCacheTTL bounds how long a bucket's configuration is cached. Zero
 	// caches until this layer changes it (a single node); a cluster node, whose
 	// peers change configuration too, sets a short TTL.
@@ -57,6 +62,7 @@ type Layer struct {
 
 	blockSize   int
 	inlineLimit int64
+	trashDelay  time.Duration
 }
 
 type counters struct {
@@ -84,6 +90,7 @@ func New(cfg Config) (*Layer, error) {
 	l := &Layer{depID: cfg.DeploymentID, now: cfg.Now, log: cfg.Logger, locks: newNSLocks()}
 	l.bucket.ttl = cfg.BucketCacheTTL
 	l.cluster = cfg.ClusterLocker
+	l.trashDelay = cfg.TrashDelay
 	l.bucket.m = map[string]BucketConfig{}
 	l.initBackground()
 	p, err := l.newPool(0, cfg.Sets, cfg.Parity, cfg.BlockSize, cfg.InlineLimit)

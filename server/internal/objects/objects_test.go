@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -818,6 +819,56 @@ func TestBucketConfigCacheRace(t *testing.T) {
 		cfg, err := l.BucketConfig(ctx, fmt.Sprintf("race%02d", i))
 		if err != nil || cfg.Versioning != VersioningEnabled {
 			t.Fatalf("bucket %d: stale configuration %+v %v", i, cfg, err)
+		}
+	}
+}
+
+// With a trash delay, replaced data stays readable for in-flight readers and is
+// removed by the scanner once older than the delay.
+func TestTrashDelay(t *testing.T) {
+	l := newTestLayer(t, 4, 2)
+	var now atomic.Int64
+	now.Store(time.Unix(1_800_000_000, 0).UnixNano())
+	l.now = func() time.Time { return time.Unix(0, now.Load()) }
+	l.trashDelay = time.Minute
+	ctx := context.Background()
+	mkBucket(t, l, "bkt")
+	old := randData(1, 200<<10)
+	l.put(t, "bkt", "k", old)
+	o, err := l.OpenObject(ctx, "bkt", "k", GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Close() // a reader elsewhere that resolved the old version, then let go of its lock
+	l.put(t, "bkt", "k", randData(2, 200<<10))
+	var buf bytes.Buffer
+	if err := o.WriteRange(ctx, &buf, 0, int64(len(old))); err != nil || !bytes.Equal(buf.Bytes(), old) {
+		t.Fatalf("a reader of the replaced version: %v", err)
+	}
+	countTrash := func() int {
+		n := 0
+		for _, r := range l.roots {
+			ents, _ := os.ReadDir(filepath.Join(r, ".cairn", "trash"))
+			n += len(ents)
+		}
+		return n
+	}
+	if countTrash() == 0 {
+		t.Fatal("replaced data not in the trash")
+	}
+	l.emptyTrash(ctx)
+	if countTrash() == 0 {
+		t.Fatal("trash emptied before the delay")
+	}
+	now.Add(int64(2 * time.Minute))
+	l.emptyTrash(ctx)
+	if n := countTrash(); n != 0 {
+		t.Fatalf("%d trash entries left after the delay", n)
+	}
+	for _, r := range l.roots {
+		ents, _ := os.ReadDir(filepath.Join(r, "bkt"))
+		if len(ents) != 2 { // k%m and the new version's data file
+			t.Fatalf("%s holds %d entries after the trash was emptied", r, len(ents))
 		}
 	}
 }

@@ -240,7 +240,7 @@ func (s *set) run(ctx context.Context, c commit) error {
 			continue
 		}
 		for _, p := range paths {
-			if err := s.drives[i].Delete(context.WithoutCancel(ctx), p, true); err != nil {
+			if err := s.l.discard(context.WithoutCancel(ctx), s.drives[i], p); err != nil {
 				s.l.log.Warn("removing replaced data", "drive", s.drives[i].String(), "path", p, "err", err)
 			}
 		}
