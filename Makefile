@@ -46,6 +46,12 @@ fuzz:
 
 lint: vet
 
+# examples/local applied for real (3 nodes × 2 drives on loopback, provider from a
+# filesystem mirror): tests/deploy; also part of `make unit`.
+.PHONY: e2e-local
+e2e-local:
+	$(GO) test -count=1 -timeout 10m -run '^TestLocalExample$$' -v ./tests/deploy
+
 # Go benchmarks of the data path (the load generator against a running server is `cairn bench`).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1s ./server/internal/...

@@ -89,6 +89,7 @@ scrape_configs:
       credentials_file: /etc/prometheus/cairn-token
     static_configs:
       - targets: ["node1:9000", "node2:9000"]
+    # With TLS (cairn server --certs-dir): scheme: https, and tls_config: {ca_file: ...}
 ` + "```" + `
 
 | server flag / env | meaning |

@@ -35,6 +35,11 @@
 //	GET    /access-keys/{key}                    → AccessKey
 //	PATCH  /access-keys/{key}   UpdateAccessKeyRequest → AccessKey
 //	DELETE /access-keys/{key}                    → 204
+//	GET    /tiers                                → TierList (never credentials)
+//	POST   /tiers               AddTierRequest   → 201 Tier (400 TierUnusable when its probe fails)
+//	GET    /tiers/{tier}                         → Tier
+//	PUT    /tiers/{tier}/credentials TierCredentials → Tier
+//	DELETE /tiers/{tier}                         → 204 (409 TierInUse while a lifecycle rule names it)
 //
 // Request bodies are strict: unknown fields, trailing data and bodies over
 // MaxBodySize are refused with 400 and change nothing.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -29,6 +30,13 @@ type Options struct {
 	Dir string
 	// KMS configures server-side encryption (zero: SSE-C only).
 	KMS server.KMSConfig
+	// Now is the server's clock (default time.Now): object times and lifecycle
+	// rules follow it, so a test can move time forward.
+	Now func() time.Time
+	// ScanInterval and ScanRate tune the background scanner (zero: the server's
+	// defaults); lifecycle tests run it often and fast.
+	ScanInterval time.Duration
+	ScanRate     float64
 }
 
 // Server is a running test server.
@@ -67,6 +75,7 @@ func New(t testing.TB, opts Options) *Server {
 		drives = append(drives, d)
 	}
 	cfg := server.Config{Drives: drives, Parity: opts.Parity, RootUser: AccessKey, RootPassword: SecretKey, KMS: opts.KMS}
+	cfg.Now, cfg.ScanInterval, cfg.ScanRate = opts.Now, opts.ScanInterval, opts.ScanRate
 	if opts.Domain != "" {
 		cfg.Domains = []string{opts.Domain}
 	}

@@ -34,8 +34,12 @@ func start(t *testing.T) *servertest.Process {
 	if testing.Short() {
 		t.Skip("client test against the cairn binary; skipped with -short")
 	}
-	return servertest.StartProcess(t, servertest.ProcOptions{})
+	// A built-in KMS, so the clients' SSE-S3 and SSE-KMS tests run.
+	return servertest.StartProcess(t, servertest.ProcOptions{Env: []string{"CAIRN_KMS_MASTER_KEY=" + testKMSMasterKey}})
 }
+
+// testKMSMasterKey is the built-in KMS master key of the client tests' servers.
+const testKMSMasterKey = "Y2Fpcm4tY2xpZW50LXRlc3RzLWttcy1tYXN0ZXIta2U="
 
 // needTool skips the test when a client is missing (err != nil), or fails it when
 // the CI environment variable is set: CI installs every client, so a missing one

@@ -18,6 +18,7 @@ import (
 
 	adminapi "github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/internal/iam"
+	"github.com/cairn-io/cairn/server/internal/kms"
 	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/sigv4"
 )
@@ -38,6 +39,10 @@ type Config struct {
 	Heal func() adminapi.HealStatus
 	// MetricsToken mints the /metrics token of an access key (nil: 501).
 	MetricsToken func(accessKey string) (string, error)
+	// KMS manages the KMS's keys (nil: the /kms routes answer 501; kms.go).
+	KMS kms.Manager
+	// Tiers manages remote tiers (nil: the /tiers routes answer 501; tiers.go).
+	Tiers TierManager
 }
 
 // NewHandler returns the admin API handler. It is safe for concurrent use.

@@ -58,6 +58,17 @@ func (h *handler) routeTable() []route {
 		{http.MethodGet, "/metrics-token", iam.ActionAdminServerInfo, http.StatusOK, h.metricsToken},
 		{http.MethodGet, "/pools", iam.ActionAdminListPools, http.StatusOK, h.listPools},
 		{http.MethodPost, "/pools", iam.ActionAdminAddPool, http.StatusCreated, h.addPool},
+
+		{http.MethodGet, "/kms/keys", iam.ActionAdminListKMSKeys, http.StatusOK, h.listKMSKeys},
+		{http.MethodPost, "/kms/keys", iam.ActionAdminCreateKMSKey, http.StatusCreated, h.createKMSKey},
+		{http.MethodGet, "/kms/keys/{key}", iam.ActionAdminGetKMSKey, http.StatusOK, h.getKMSKey},
+		{http.MethodPost, "/kms/keys/{key}/rotate", iam.ActionAdminRotateKMSKey, http.StatusOK, h.rotateKMSKey},
+
+		{http.MethodGet, "/tiers", iam.ActionAdminListTiers, http.StatusOK, h.listTiers},
+		{http.MethodPost, "/tiers", iam.ActionAdminAddTier, http.StatusCreated, h.addTier},
+		{http.MethodGet, "/tiers/{tier}", iam.ActionAdminListTiers, http.StatusOK, h.getTier},
+		{http.MethodPut, "/tiers/{tier}/credentials", iam.ActionAdminUpdateTier, http.StatusOK, h.updateTierCredentials},
+		{http.MethodDelete, "/tiers/{tier}", iam.ActionAdminRemoveTier, http.StatusNoContent, h.removeTier},
 		{http.MethodGet, "/pools/{pool}", iam.ActionAdminListPools, http.StatusOK, h.getPool},
 		{http.MethodPost, "/pools/{pool}/decommission", iam.ActionAdminDecommission, http.StatusAccepted, h.decommissionPool},
 	}

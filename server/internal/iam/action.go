@@ -112,6 +112,14 @@ const (
 	ActionAdminListPools       = "admin:ListPools"
 	ActionAdminAddPool         = "admin:AddPool"
 	ActionAdminDecommission    = "admin:DecommissionPool"
+	ActionAdminListKMSKeys     = "admin:ListKMSKeys"
+	ActionAdminCreateKMSKey    = "admin:CreateKMSKey"
+	ActionAdminGetKMSKey       = "admin:GetKMSKey"
+	ActionAdminRotateKMSKey    = "admin:RotateKMSKey"
+	ActionAdminListTiers       = "admin:ListTiers"
+	ActionAdminAddTier         = "admin:AddTier"
+	ActionAdminUpdateTier      = "admin:UpdateTier"
+	ActionAdminRemoveTier      = "admin:RemoveTier"
 )
 
 // knownActions lists every action a policy may name.
@@ -148,6 +156,8 @@ func knownActions() []string {
 		ActionAdminDetachPolicy, ActionAdminCreateAccessKey, ActionAdminGetAccessKey,
 		ActionAdminListAccessKeys, ActionAdminUpdateAccessKey, ActionAdminDeleteAccessKey,
 		ActionAdminListPools, ActionAdminAddPool, ActionAdminDecommission,
+		ActionAdminListKMSKeys, ActionAdminCreateKMSKey, ActionAdminGetKMSKey, ActionAdminRotateKMSKey,
+		ActionAdminListTiers, ActionAdminAddTier, ActionAdminUpdateTier, ActionAdminRemoveTier,
 	}
 }
 

@@ -231,6 +231,10 @@ func (a *AWS) RotateKey(ctx context.Context, name string) (KeyInfo, error) {
 		if errors.As(err, &api) && (api.ErrorCode() == "UnsupportedOperationException" || api.ErrorCode() == "UnknownOperationException") {
 			return info, fmt.Errorf("%w: %s", ErrNotSupported, api.ErrorMessage())
 		}
+		var st interface{ HTTPStatusCode() int }
+		if errors.As(err, &st) && st.HTTPStatusCode() == http.StatusNotImplemented { // emulators
+			return info, fmt.Errorf("%w: RotateKeyOnDemand", ErrNotSupported)
+		}
 		return info, awsErr(err, name)
 	}
 	return info, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -69,6 +70,7 @@ type builtinVersion struct {
 // and sealed by one master key.
 type Builtin struct {
 	master cipher.AEAD
+	seed   []byte // derives version material (see newVersion)
 	check  string
 	store  Store
 	def    string
@@ -110,8 +112,12 @@ func NewBuiltin(ctx context.Context, cfg BuiltinConfig) (*Builtin, error) {
 	}
 	mac := hmac.New(sha256.New, cfg.MasterKey)
 	mac.Write([]byte("cairn kms builtin master key check"))
+	seed, err := hkdf.Key(sha256.New, cfg.MasterKey, nil, "cairn kms builtin key material seed", 32)
+	if err != nil {
+		return nil, err
+	}
 	b := &Builtin{
-		master: aead, check: hex.EncodeToString(mac.Sum(nil)[:16]), store: cfg.Store,
+		master: aead, seed: seed, check: hex.EncodeToString(mac.Sum(nil)[:16]), store: cfg.Store,
 		def: cfg.DefaultKey, now: cfg.Now, plain: map[string][]byte{},
 	}
 	if b.def == "" {
@@ -157,7 +163,32 @@ func (b *Builtin) reload(ctx context.Context) error {
 	} else if b.doc != nil {
 		doc = b.doc
 	}
+	// Keep what this node knows and the store lost to a concurrent write by
+	// another node (same names and versions give the same material).
+	lost := false
+	if b.doc != nil && b.doc != doc {
+		for name, mine := range b.doc.Keys {
+			theirs := doc.Keys[name]
+			switch {
+			case theirs == nil:
+				doc.Keys[name], lost = mine, true
+			case mine.Current > theirs.Current:
+				merged := *theirs
+				merged.Versions = append([]builtinVersion(nil), theirs.Versions...)
+				for _, v := range mine.Versions {
+					if v.Version > theirs.Current {
+						merged.Versions = append(merged.Versions, v)
+					}
+				}
+				merged.Current = mine.Current
+				doc.Keys[name], lost = &merged, true
+			}
+		}
+	}
 	b.doc, b.loaded = doc, b.now()
+	if lost {
+		return b.save(ctx)
+	}
 	return nil
 }
 
@@ -219,12 +250,16 @@ func (b *Builtin) material(name string, k *builtinKey, v int) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %q has no version %d", ErrDecrypt, name, v)
 }
 
+// newVersion makes version v of key name. Its material is derived from the
+// master key, name and version rather than drawn at random, so nodes that
+// create or rotate the same key at the same moment make the same material and
+// their documents merge (reload) instead of one silently replacing the other's.
 func (b *Builtin) newVersion(name string, v int) (builtinVersion, error) {
-	m := make([]byte, 32)
-	nonce := make([]byte, b.master.NonceSize())
-	if _, err := rand.Read(m); err != nil {
+	m, err := hkdf.Key(sha256.New, b.seed, nil, fmt.Sprintf("cairn kms builtin key\x00%s\x00%d", name, v), 32)
+	if err != nil {
 		return builtinVersion{}, err
 	}
+	nonce := make([]byte, b.master.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return builtinVersion{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	gcpkms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
@@ -26,15 +27,19 @@ type GCPConfig struct {
 	CredentialsFile string // service account JSON; empty: application default credentials
 	// Options are extra client options (tests: an in-process gRPC fake).
 	Options []option.ClientOption
+	// Timeout bounds each call, retries included (default 10 s): the client
+	// library otherwise retries an unreachable KMS for a minute.
+	Timeout time.Duration
 }
 
 // GCP seals data keys with Cloud KMS: a data key made here is encrypted with
 // the crypto key's primary version and the encryption context as additional
 // authenticated data; Decrypt finds the version from the ciphertext.
 type GCP struct {
-	c    *gcpkms.KeyManagementClient
-	ring string
-	def  string
+	c       *gcpkms.KeyManagementClient
+	ring    string
+	def     string
+	timeout time.Duration
 }
 
 var (
@@ -60,7 +65,15 @@ func NewGCP(ctx context.Context, cfg GCPConfig) (*GCP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcp: %w", err)
 	}
-	return &GCP{c: c, ring: strings.TrimSuffix(cfg.KeyRing, "/"), def: cfg.DefaultKey}, nil
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return &GCP{c: c, ring: strings.TrimSuffix(cfg.KeyRing, "/"), def: cfg.DefaultKey, timeout: cfg.Timeout}, nil
+}
+
+// bound limits one call (with its retries) to the configured timeout.
+func (g *GCP) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.timeout)
 }
 
 // Close closes the client.
@@ -100,6 +113,8 @@ func gcpErr(err error, key string, decrypting bool) error {
 
 // GenerateKey makes a data key and has Cloud KMS encrypt it.
 func (g *GCP) GenerateKey(ctx context.Context, keyID string, enc Context) (DataKey, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	dk, err := randomKey()
 	if err != nil {
 		return DataKey{}, err
@@ -118,6 +133,8 @@ func (g *GCP) GenerateKey(ctx context.Context, keyID string, enc Context) (DataK
 
 // Decrypt has Cloud KMS decrypt a data key.
 func (g *GCP) Decrypt(ctx context.Context, keyID string, ciphertext []byte, enc Context) ([]byte, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	key := g.resource(keyID)
 	out, err := g.c.Decrypt(ctx, &kmspb.DecryptRequest{Name: key, Ciphertext: ciphertext, AdditionalAuthenticatedData: enc.Bytes()})
 	if err != nil {
@@ -132,6 +149,8 @@ func (g *GCP) Decrypt(ctx context.Context, keyID string, ciphertext []byte, enc 
 // Rewrap decrypts and re-encrypts a data key with the primary version (Cloud
 // KMS has no re-encrypt call).
 func (g *GCP) Rewrap(ctx context.Context, keyID string, ciphertext []byte, enc Context) ([]byte, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	dk, err := g.Decrypt(ctx, keyID, ciphertext, enc)
 	if err != nil {
 		return nil, err
@@ -146,6 +165,8 @@ func (g *GCP) Rewrap(ctx context.Context, keyID string, ciphertext []byte, enc C
 
 // CreateKey creates a symmetric ENCRYPT_DECRYPT crypto key in the key ring.
 func (g *GCP) CreateKey(ctx context.Context, name string) (KeyInfo, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	if !validName(name) || strings.Contains(name, "/") {
 		return KeyInfo{}, fmt.Errorf("%w: %q", ErrInvalidName, name)
 	}
@@ -164,6 +185,8 @@ func (g *GCP) CreateKey(ctx context.Context, name string) (KeyInfo, error) {
 
 // KeyStatus describes a crypto key.
 func (g *GCP) KeyStatus(ctx context.Context, name string) (KeyInfo, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	key := g.resource(name)
 	k, err := g.c.GetCryptoKey(ctx, &kmspb.GetCryptoKeyRequest{Name: key})
 	if err != nil {
@@ -188,6 +211,8 @@ func gcpInfo(k *kmspb.CryptoKey) KeyInfo {
 
 // ListKeys lists the key ring's crypto keys.
 func (g *GCP) ListKeys(ctx context.Context) ([]KeyInfo, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	var out []KeyInfo
 	it := g.c.ListCryptoKeys(ctx, &kmspb.ListCryptoKeysRequest{Parent: g.ring})
 	for {
@@ -207,6 +232,8 @@ func (g *GCP) ListKeys(ctx context.Context) ([]KeyInfo, error) {
 // RotateKey creates a new version and makes it primary; old versions stay
 // enabled for decryption.
 func (g *GCP) RotateKey(ctx context.Context, name string) (KeyInfo, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
 	key := g.resource(name)
 	v, err := g.c.CreateCryptoKeyVersion(ctx, &kmspb.CreateCryptoKeyVersionRequest{Parent: key, CryptoKeyVersion: &kmspb.CryptoKeyVersion{}})
 	if err != nil {

@@ -65,8 +65,8 @@ type Action struct {
 // rounds up to the next midnight UTC (an object written 2014-01-15 10:30 UTC that
 // expires after 3 days expires at 2014-01-19 00:00 UTC).
 func DueAfter(t time.Time, days int) time.Time {
-	t = t.UTC().Add(time.Duration(days) * 24 * time.Hour)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day()+days+1, 0, 0, 0, 0, time.UTC)
 }
 
 // version is one version being evaluated, with its tags decoded once.
@@ -132,7 +132,8 @@ func (c *Configuration) Evaluate(versions []objects.ObjectInfo, now time.Time) [
 	}
 	// Noncurrent versions: each rule counts the noncurrent versions it matches,
 	// newest first, to keep its NewerNoncurrentVersions.
-	best := make([]Action, len(vs))
+	best := make([]Action, len(vs))  // deletions
+	moves := make([]Action, len(vs)) // transitions
 	for ri := range c.Rules {
 		r := &c.Rules[ri]
 		if !r.enabled() || (r.NoncurrentVersionExpiration == nil && len(r.NoncurrentVersionTransitions) == 0) {
@@ -160,16 +161,18 @@ func (c *Configuration) Evaluate(versions []objects.ObjectInfo, now time.Time) [
 				if t.NewerNoncurrentVersions != nil && rank <= *t.NewerNoncurrentVersions {
 					continue
 				}
-				due := DueAfter(since, *t.NoncurrentDays)
-				if !now.Before(due) && storageClass(vs[i].info) != t.StorageClass {
-					better(&best[i], Action{Type: TransitionNoncurrent, RuleID: r.ID, VersionID: vs[i].info.VersionID, Class: t.StorageClass, Due: due})
+				if due := DueAfter(since, *t.NoncurrentDays); !now.Before(due) {
+					better(&moves[i], Action{Type: TransitionNoncurrent, RuleID: r.ID, VersionID: vs[i].info.VersionID, Class: t.StorageClass, Due: due})
 				}
 			}
 		}
 	}
 	for i := 1; i < len(best); i++ {
-		if best[i].Type != 0 {
+		switch {
+		case best[i].Type != 0:
 			out = append(out, best[i])
+		case moves[i].Type != 0 && storageClass(vs[i].info) != moves[i].Class:
+			out = append(out, moves[i])
 		}
 	}
 	return out
@@ -178,7 +181,7 @@ func (c *Configuration) Evaluate(versions []objects.ObjectInfo, now time.Time) [
 // evalCurrent decides what happens to versions[0].
 func (c *Configuration) evalCurrent(key string, vs []version, preds []predicates, now time.Time) (Action, bool) {
 	cur := &vs[0]
-	var best Action
+	var best, move Action // the deletion and the transition due
 	if cur.info.DeleteMarker {
 		if len(vs) > 1 {
 			return best, false // not expired: noncurrent versions remain
@@ -214,13 +217,19 @@ func (c *Configuration) evalCurrent(key string, vs []version, preds []predicates
 			better(&best, Action{Type: ExpireCurrent, RuleID: r.ID, VersionID: cur.info.VersionID, ETag: cur.info.ETag, Due: due})
 		}
 		for _, t := range r.Transitions {
-			due := t.due(cur.info.ModTime)
-			if !now.Before(due) && storageClass(cur.info) != t.StorageClass {
-				better(&best, Action{Type: TransitionCurrent, RuleID: r.ID, VersionID: cur.info.VersionID, Class: t.StorageClass, Due: due})
+			if due := t.due(cur.info.ModTime); !now.Before(due) {
+				better(&move, Action{Type: TransitionCurrent, RuleID: r.ID, VersionID: cur.info.VersionID, Class: t.StorageClass, Due: due})
 			}
 		}
 	}
-	return best, best.Type != 0
+	switch {
+	case best.Type != 0:
+		return best, true
+	case move.Type != 0 && storageClass(cur.info) != move.Class:
+		// The furthest transition due; a version already there stays.
+		return move, true
+	}
+	return Action{}, false
 }
 
 // expiry is when the rule's Expiration Days/Date expires a current version
@@ -300,6 +309,23 @@ func (c *Configuration) EvaluateUpload(key string, initiated, now time.Time) (Ac
 		}
 	}
 	return best, best.Type != 0
+}
+
+// NamesTier reports whether a rule (enabled or not) transitions to the tier.
+func (c *Configuration) NamesTier(name string) bool {
+	for i := range c.Rules {
+		for _, t := range c.Rules[i].Transitions {
+			if t.StorageClass == name {
+				return true
+			}
+		}
+		for _, t := range c.Rules[i].NoncurrentVersionTransitions {
+			if t.StorageClass == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // HasUploadRules reports whether any enabled rule aborts incomplete uploads.

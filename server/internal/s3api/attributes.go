@@ -98,6 +98,13 @@ func (s *server) getObjectAttributes(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return deleteMarkerError(err, versionID)
 	}
+	dec, err := s.readEncryption(rq.r.Context(), rq, info, false, false)
+	if err != nil {
+		return err
+	}
+	if dec != nil {
+		info = dec.plain(info) // plaintext part sizes
+	}
 	h := w.Header()
 	h.Set("Last-Modified", httpTime(info.ModTime))
 	setVersionHeader(h, info.VersionID)

@@ -47,6 +47,10 @@ func actionOf(op string, query map[string][]string) string {
 		return iam.ActionListBucketMultipartUploads
 	case "DeleteBucketTagging":
 		return iam.ActionPutBucketTagging
+	case "GetBucketLifecycleConfiguration":
+		return iam.ActionGetLifecycleConfiguration
+	case "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle":
+		return iam.ActionPutLifecycleConfiguration
 	case "PostObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "CopyObject", "PutObject":
 		return iam.ActionPutObject
 	case "ListParts":

@@ -6,7 +6,7 @@
 //   - Routing. One route table, server.routeTable in router.go, keyed by HTTP method,
 //     target (service, bucket or object) and the query parameters or headers that
 //     distinguish operations (?versioning, ?uploads, ?uploadId, ?partNumber&uploadId,
-//     ?tagging, ?delete, ?location, ?versions, ?attributes, ?list-type=2,
+//     ?tagging, ?lifecycle, ?delete, ?location, ?versions, ?attributes, ?list-type=2,
 //     x-amz-copy-source).
 //     Both path-style (/bucket/key) and virtual-host style (bucket.<domain>, with or
 //     without a port) requests are understood; Config.Domains turns the latter on.
@@ -23,7 +23,10 @@
 //     checksums at Complete and hands it to the object layer.
 //   - Handlers, one S3 operation group per file (bucket.go, object_put.go,
 //     object_get.go, object_delete.go, copy.go, list.go, multipart.go, tagging.go,
-//     versioning.go). Every handler returns error; none writes an error itself.
+//     versioning.go, lifecycle.go, encryption.go). Every handler returns error; none writes an error itself.
+//   - Server-side encryption (sse.go, with package sse): SSE-S3, SSE-KMS and SSE-C
+//     headers, the bucket default, encrypting PUT/UploadPart/copy bodies and
+//     decrypting only the packages a GET range needs.
 //   - XML encoding of responses (xml.go). User metadata goes out as lower-case
 //     x-amz-meta-* header names, as S3 sends them; the storage class (STANDARD or
 //     REDUCED_REDUNDANCY, which is recorded but stored alike) as x-amz-storage-class
@@ -60,7 +63,8 @@
 // # Streaming
 //
 // Nothing here buffers an object: PUT bodies go to the object layer through
-// stream wrappers (the checksum reader in checksum.go), GET writes straight from
-// objects.Object.WriteRange into the ResponseWriter, and copies pipe one into the
-// other. Only XML request bodies are read into memory, and those are capped.
+// stream wrappers (the checksum reader in checksum.go, the encrypting reader of
+// package sse), GET writes straight from objects.Object.WriteRange into the
+// ResponseWriter (through sse's decrypting writer for encrypted objects), and
+// copies pipe one into the other. Only XML request bodies are read into memory, and those are capped.
 package s3api

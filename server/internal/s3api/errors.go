@@ -56,6 +56,7 @@ const (
 	codeMissingContentLength    = "MissingContentLength"
 	codeNoSuchBucket            = "NoSuchBucket"
 	codeNoSuchKey               = "NoSuchKey"
+	codeNoSuchLifecycle         = "NoSuchLifecycleConfiguration"
 	codeNoSuchTagSet            = "NoSuchTagSet"
 	codeNoSuchUpload            = "NoSuchUpload"
 	codeNoSuchVersion           = "NoSuchVersion"
@@ -124,6 +125,8 @@ func codeInfo(code string) (status int, message string) {
 		return http.StatusNotFound, "The specified bucket does not exist."
 	case codeNoSuchKey:
 		return http.StatusNotFound, "The specified key does not exist."
+	case codeNoSuchLifecycle:
+		return http.StatusNotFound, "The lifecycle configuration does not exist."
 	case codeNoSuchTagSet:
 		return http.StatusNotFound, "The TagSet does not exist."
 	case codeNoSuchUpload:

@@ -50,6 +50,9 @@ type Config struct {
 	// SSE, if set, serves server-side encryption (see sse.go); nil refuses
 	// encryption headers with NotImplemented.
 	SSE *sse.Service
+	// TierExists, if set, reports whether a remote tier of this name is
+	// configured: a lifecycle Transition must name one. Nil accepts any name.
+	TierExists func(ctx context.Context, name string) bool
 }
 
 // NewHandler returns the S3 API as an http.Handler. It is safe for concurrent use;

@@ -103,6 +103,7 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 
 	h := w.Header()
 	setObjectHeaders(h, info)
+	s.setExpiration(rq, h, info)
 	dec.setHeaders(h)
 	checksums := strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")
 	switch {

@@ -54,6 +54,7 @@ func (s *server) routeTable() []route {
 		// Bucket.
 		{method: http.MethodGet, target: targetBucket, query: q("location"), op: "GetBucketLocation", fn: s.getBucketLocation},
 		{method: http.MethodGet, target: targetBucket, query: q("versioning"), op: "GetBucketVersioning", fn: s.getBucketVersioning},
+		{method: http.MethodGet, target: targetBucket, query: q("lifecycle"), op: "GetBucketLifecycleConfiguration", fn: s.getBucketLifecycle},
 		{method: http.MethodGet, target: targetBucket, query: q("tagging"), op: "GetBucketTagging", fn: s.getBucketTagging},
 		{method: http.MethodGet, target: targetBucket, query: q("versions"), op: "ListObjectVersions", fn: s.listObjectVersions},
 		{method: http.MethodGet, target: targetBucket, query: q("policy"), op: "GetBucketPolicy", fn: s.getBucketPolicy},
@@ -66,6 +67,7 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, target: targetBucket, op: "ListObjects", fn: s.listObjectsV1},
 		{method: http.MethodHead, target: targetBucket, op: "HeadBucket", fn: s.headBucket},
 		{method: http.MethodPut, target: targetBucket, query: q("versioning"), op: "PutBucketVersioning", fn: s.putBucketVersioning},
+		{method: http.MethodPut, target: targetBucket, query: q("lifecycle"), op: "PutBucketLifecycleConfiguration", fn: s.putBucketLifecycle},
 		{method: http.MethodPut, target: targetBucket, query: q("tagging"), op: "PutBucketTagging", fn: s.putBucketTagging},
 		{method: http.MethodPut, target: targetBucket, query: q("policy"), op: "PutBucketPolicy", fn: s.putBucketPolicy},
 		{method: http.MethodPut, target: targetBucket, query: q("acl"), op: "PutBucketAcl", fn: s.putBucketAcl},
@@ -73,6 +75,7 @@ func (s *server) routeTable() []route {
 		{method: http.MethodPut, target: targetBucket, query: q("publicAccessBlock"), op: "PutPublicAccessBlock", fn: s.putPublicAccessBlock},
 		{method: http.MethodPut, target: targetBucket, op: "CreateBucket", fn: s.createBucket},
 		{method: http.MethodDelete, target: targetBucket, query: q("tagging"), op: "DeleteBucketTagging", fn: s.deleteBucketTagging},
+		{method: http.MethodDelete, target: targetBucket, query: q("lifecycle"), op: "DeleteBucketLifecycle", fn: s.deleteBucketLifecycle},
 		{method: http.MethodDelete, target: targetBucket, query: q("policy"), op: "DeleteBucketPolicy", fn: s.deleteBucketPolicy},
 		{method: http.MethodDelete, target: targetBucket, query: q("encryption"), op: "DeleteBucketEncryption", fn: s.deleteBucketEncryption},
 		{method: http.MethodDelete, target: targetBucket, query: q("publicAccessBlock"), op: "DeletePublicAccessBlock", fn: s.deletePublicAccessBlock},

@@ -53,7 +53,7 @@ const (
 	HeaderCustomerAlg   = "X-Amz-Server-Side-Encryption-Customer-Algorithm"
 	HeaderCustomerKey   = "X-Amz-Server-Side-Encryption-Customer-Key"
 	HeaderCustomerMD5   = "X-Amz-Server-Side-Encryption-Customer-Key-Md5"
-	copySourcePrefix    = "X-Amz-Copy-Source-"
+	copySourcePrefix    = "X-Amz-Copy-Source-" // + "Server-Side-Encryption-Customer-…"
 	algAES256           = "AES256"
 	algKMS              = "aws:kms"
 	algKMSDSSE          = "aws:kms:dsse"
@@ -90,7 +90,7 @@ func HasHeaders(h http.Header) bool {
 // with its key id and context, or the SSE-C customer key headers.
 func ParseHeaders(h http.Header) (Params, error) {
 	var p Params
-	c, err := parseCustomer(h, "")
+	c, err := parseCustomer(h, "X-Amz-")
 	if err != nil {
 		return p, err
 	}
@@ -143,7 +143,8 @@ func ParseCopySourceHeaders(h http.Header) (Params, error) {
 
 func parseCustomer(h http.Header, prefix string) (Params, error) {
 	var p Params
-	alg, key, sum := h.Get(prefix+HeaderCustomerAlg), h.Get(prefix+HeaderCustomerKey), h.Get(prefix+HeaderCustomerMD5)
+	name := func(n string) string { return strings.Replace(n, "X-Amz-", prefix, 1) }
+	alg, key, sum := h.Get(name(HeaderCustomerAlg)), h.Get(name(HeaderCustomerKey)), h.Get(name(HeaderCustomerMD5))
 	if alg == "" && key == "" && sum == "" {
 		return p, nil
 	}

@@ -275,21 +275,33 @@ type decWriter struct {
 	prefix  [prefixSize]byte
 	nonce   [12]byte
 	bufp    *[]byte
-	buf     []byte
-	seq     int64 // index of the package being collected
-	last    int64 // index of the stream's final package
-	lastLen int   // sealed size of the final package
+	buf     []byte // a package being collected across writes
+	outp    *[]byte
+	out     []byte // plaintext not yet written to w
+	seq     int64  // index of the package being collected
+	last    int64  // index of the stream's final package
+	lastLen int    // sealed size of the final package
 	skip    int64
 	remain  int64
 	err     error
+	closed  bool
+	cerr    error // Close's result
 }
+
+// outPool recycles plaintext output buffers: several packages, so w sees
+// writes of up to outSize bytes rather than one per package (fewer syscalls
+// when w is a network connection).
+const outSize = 4 * PackageSize
+
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, outSize); return &b }}
 
 // NewDecryptWriter returns a writer that takes the stored bytes a Range needs —
 // the HeaderSize bytes of the stream header, then r.Length bytes from r.Offset —
-// and writes the plaintext range to w, one authenticated package at a time:
-// nothing of a package reaches w before its tag is verified. Close reports a
-// stream that ended early and must be called; it returns the package buffer.
-// Errors are ErrCorrupt (wrapped) for data that fails to authenticate, or w's.
+// and writes the plaintext range to w. Nothing of a package reaches w before its
+// tag is verified; plaintext is passed on by the end of each Write. Close
+// reports a stream that ended early and must be called; it returns the
+// buffers. Errors are ErrCorrupt (wrapped) for data that fails to
+// authenticate, or w's. Not safe for concurrent use.
 func NewDecryptWriter(w io.Writer, key ObjectKey, part uint32, r Range) io.WriteCloser {
 	plain, err := DecryptedSize(r.StreamSize)
 	d := &decWriter{w: w, key: key, part: part, r: r, seq: r.FirstPackage, skip: r.Skip, remain: r.PlainLength, err: err}
@@ -297,8 +309,8 @@ func NewDecryptWriter(w io.Writer, key ObjectKey, part uint32, r Range) io.Write
 		n := packages(plain)
 		d.last = n - 1
 		d.lastLen = int(r.StreamSize - HeaderSize - d.last*sealedPackageSize)
-		d.bufp = bufPool.Get().(*[]byte)
-		d.buf = (*d.bufp)[:0]
+		d.bufp, d.outp = bufPool.Get().(*[]byte), outPool.Get().(*[]byte)
+		d.buf, d.out = (*d.bufp)[:0], (*d.outp)[:0]
 	}
 	return d
 }
@@ -307,6 +319,17 @@ func (d *decWriter) Write(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
+	n, err := d.write(p)
+	if ferr := d.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		d.err = err
+	}
+	return n, err
+}
+
+func (d *decWriter) write(p []byte) (int, error) {
 	written := 0
 	if d.nh < HeaderSize {
 		n := copy(d.header[d.nh:], p)
@@ -317,28 +340,35 @@ func (d *decWriter) Write(p []byte) (int, error) {
 			return written, nil
 		}
 		if err := d.start(); err != nil {
-			d.err = err
 			return written, err
 		}
 	}
 	for len(p) > 0 {
 		if d.remain == 0 {
-			d.err = fmt.Errorf("%w: more stored data than the range needs", ErrCorrupt)
-			return written, d.err
+			return written, fmt.Errorf("%w: more stored data than the range needs", ErrCorrupt)
 		}
 		want := sealedPackageSize
 		if d.seq == d.last {
 			want = d.lastLen
+		}
+		if len(d.buf) == 0 && len(p) >= want {
+			// A whole package in p: open it from there, without a copy.
+			if err := d.open(p[:want]); err != nil {
+				return written, err
+			}
+			written += want
+			p = p[want:]
+			continue
 		}
 		n := copy(d.buf[len(d.buf):want], p)
 		d.buf = d.buf[:len(d.buf)+n]
 		written += n
 		p = p[n:]
 		if len(d.buf) == want {
-			if err := d.open(); err != nil {
-				d.err = err
+			if err := d.open(d.buf); err != nil {
 				return written, err
 			}
+			d.buf = d.buf[:0]
 		}
 	}
 	return written, nil
@@ -356,47 +386,70 @@ func (d *decWriter) start() error {
 	return nil
 }
 
-// open authenticates and decrypts the collected package and writes its part of
-// the range.
-func (d *decWriter) open() error {
+// open authenticates and decrypts one sealed package (d.buf or the caller's
+// bytes, which it does not modify) and appends its part of the range to out.
+func (d *decWriter) open(sealed []byte) error {
 	if d.seq > d.last || d.seq >= maxPackages {
 		return fmt.Errorf("%w: package %d past the end of the stream", ErrCorrupt, d.seq)
 	}
+	if cap(d.out)-len(d.out) < PackageSize {
+		if err := d.flush(); err != nil {
+			return err
+		}
+	}
 	nonce := packageNonce(&d.nonce, &d.prefix, uint32(d.seq), d.seq == d.last)
-	plain, err := d.aead.Open(d.buf[:0], nonce, d.buf, nil)
+	at := len(d.out)
+	out, err := d.aead.Open(d.out, nonce, sealed, nil)
 	if err != nil {
 		return fmt.Errorf("%w: package %d does not authenticate", ErrCorrupt, d.seq)
 	}
-	d.buf = d.buf[:0]
 	d.seq++
+	plain := out[at:]
 	if d.skip >= int64(len(plain)) {
 		d.skip -= int64(len(plain))
+		d.out = out[:at]
 		return nil
 	}
-	plain = plain[d.skip:]
-	d.skip = 0
+	if d.skip > 0 {
+		plain = out[at : at+copy(out[at:], plain[d.skip:])]
+		d.skip = 0
+	}
 	if int64(len(plain)) > d.remain {
 		plain = plain[:d.remain]
 	}
 	d.remain -= int64(len(plain))
-	_, err = d.w.Write(plain)
+	d.out = out[:at+len(plain)]
+	return nil
+}
+
+// flush writes the plaintext collected in out to w.
+func (d *decWriter) flush() error {
+	if len(d.out) == 0 {
+		return nil
+	}
+	_, err := d.w.Write(d.out)
+	d.out = d.out[:0]
 	return err
 }
 
 // Close reports ErrCorrupt when the range was not complete, and releases the
-// package buffer.
+// buffers. Calls after the first return the first's result.
 func (d *decWriter) Close() error {
+	if d.closed {
+		return d.cerr
+	}
+	d.closed = true
 	if d.bufp != nil {
 		bufPool.Put(d.bufp)
-		d.bufp, d.buf = nil, nil
+		outPool.Put(d.outp)
+		d.bufp, d.buf, d.outp, d.out = nil, nil, nil, nil
 	}
-	if d.err != nil {
-		return d.err
-	}
-	if d.remain > 0 || (d.r.PlainLength > 0 && d.nh < HeaderSize) {
-		d.err = fmt.Errorf("%w: stream ended %d bytes early", ErrCorrupt, d.remain)
-		return d.err
+	switch {
+	case d.err != nil:
+		d.cerr = d.err
+	case d.remain > 0 || (d.r.PlainLength > 0 && d.nh < HeaderSize):
+		d.cerr = fmt.Errorf("%w: stream ended %d bytes early", ErrCorrupt, d.remain)
 	}
 	d.err = errors.New("sse: write after Close")
-	return nil
+	return d.cerr
 }
