@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 3s
 DATA      ?= ./data
 
-.PHONY: all build run run-tls certs test unit fuzz vet lint bench clean
+.PHONY: all build run run-tls certs test unit fuzz vet cross lint bench clean
 
 all: build
 
@@ -26,7 +26,7 @@ run-tls: certs
 	mkdir -p $(DATA)
 	$(BIN) server --dev --address 127.0.0.1:9000 --certs-dir ./certs $(DATA)/d{1...6}
 
-test: vet unit fuzz
+test: vet cross unit fuzz
 
 vet:
 	$(GO) vet $(PKGS)
@@ -43,6 +43,12 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
 			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
+
+# The binary builds for the other platforms users run (Windows uses the portable
+# local drive in server/internal/drive/local_other.go).
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null .
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null .
 
 lint: vet
 

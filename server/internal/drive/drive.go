@@ -24,7 +24,9 @@ package drive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 )
 
 // Errors. Callers test with errors.Is.
@@ -72,4 +74,17 @@ type Drive interface {
 type Info struct {
 	Total, Free, Used uint64
 	Online            bool
+}
+
+// check validates a drive-relative path.
+func check(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) {
+		return fmt.Errorf("%w: %q", ErrBadPath, p)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > 255 {
+			return fmt.Errorf("%w: %q", ErrBadPath, p)
+		}
+	}
+	return nil
 }

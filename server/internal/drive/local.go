@@ -61,19 +61,6 @@ func (d *Local) String() string { return d.root }
 // Root is the drive's absolute directory.
 func (d *Local) Root() string { return d.root }
 
-// check validates a drive-relative path.
-func check(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) {
-		return fmt.Errorf("%w: %q", ErrBadPath, p)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." || len(seg) > 255 {
-			return fmt.Errorf("%w: %q", ErrBadPath, p)
-		}
-	}
-	return nil
-}
-
 // alive reports whether the drive directory still exists (it has links).
 func (d *Local) alive() bool {
 	var st unix.Stat_t
