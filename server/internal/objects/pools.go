@@ -476,12 +476,10 @@ func (l *Layer) copyVersion(ctx context.Context, src *set, srcMetas []driveMeta,
 		}})
 	}
 	o := &object{s: src, stem: stem, metas: srcMetas, v: v, unlock: func() {}}
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(o.WriteRange(ctx, pw, 0, v.Size))
-	}()
-	st, err := dst.stage(ctx, pr, stageOptions{size: v.Size, rot: -1, inline: true})
-	pr.CloseWithError(err)
+	if !v.DataFile && v.DataDir != ([16]byte{}) {
+		return l.copyParts(ctx, o, dst, bucket, key, stem, dstMetas)
+	}
+	st, err := dst.stage(ctx, o.rangeReader(ctx, 0, v.Size), stageOptions{size: v.Size, rot: -1, inline: true})
 	if err != nil {
 		return err
 	}
@@ -494,6 +492,76 @@ func (l *Layer) copyVersion(ctx context.Context, src *set, srcMetas []driveMeta,
 		nv.DataDir, nv.DataFile = newID(), true
 	}
 	return dst.commitStaged(ctx, bucket, key, stem, dstMetas, nv, st)
+}
+
+// rangeReader streams bytes [off, off+n) of the object.
+func (o *object) rangeReader(ctx context.Context, off, n int64) io.Reader {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(o.WriteRange(ctx, pw, off, n)) }()
+	return pr
+}
+
+// copyParts moves a multipart version part by part, keeping its part numbers, sizes,
+// ETags and checksums (an encrypted multipart object has one stream per part, so
+// its boundaries must survive). Every part uses one shard rotation, so each drive
+// holds the same shard index of every part.
+func (l *Layer) copyParts(ctx context.Context, o *object, dst *set, bucket, key, stem string, dstMetas []driveMeta) error {
+	v := o.v
+	n := len(dst.drives)
+	rot := int(newID()[0]) % n
+	id := newID()
+	dataDir := dataDirPath(stem, id)
+	okAll := make([]bool, n)
+	for i := range okAll {
+		okAll[i] = true
+	}
+	cleanup := func() {
+		parallel(n, func(i int) { dst.drives[i].Delete(context.WithoutCancel(ctx), dataDir, true) })
+	}
+	var first *staged
+	var off int64
+	for _, p := range v.Parts {
+		st, err := dst.stage(ctx, o.rangeReader(ctx, off, p.Size), stageOptions{size: p.Size, rot: rot})
+		if err != nil {
+			cleanup()
+			return err
+		}
+		parallel(n, func(i int) {
+			if !st.ok[i] || dst.drives[i].Rename(ctx, st.tmpFile, dataDir+"/part."+itoa(p.Number)) != nil {
+				okAll[i] = false
+			}
+		})
+		st.cleanup(context.WithoutCancel(ctx))
+		if count(okAll) < dst.writeQuorum() {
+			cleanup()
+			return fmt.Errorf("%w: part %d moved to %d drives", ErrWriteQuorum, p.Number, count(okAll))
+		}
+		if first == nil {
+			first = st
+		}
+		off += p.Size
+	}
+	nv := v
+	nv.Inline, nv.DataFile = nil, false
+	nv.DataDir = id
+	nv.Erasure = first.erasure
+	skip := make([]bool, n)
+	for i := range skip {
+		skip[i] = !okAll[i]
+	}
+	err := dst.run(ctx, commit{
+		bucket: bucket, key: key, stem: stem, metas: dstMetas, skip: skip,
+		undo: func(ctx context.Context, i int) { dst.drives[i].Delete(ctx, dataDir, true) },
+		apply: func(i int, f *meta.File) []string {
+			dv := nv
+			dv.Erasure.Index = first.shardOf[i]
+			return garbageOf(stem, f.Add(dv))
+		},
+	})
+	if err != nil {
+		cleanup()
+	}
+	return err
 }
 
 func hasQuorumVersion(s *set, metas []driveMeta, v *meta.Version) bool {

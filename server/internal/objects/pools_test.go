@@ -101,6 +101,10 @@ func TestPoolsAddAndDecommission(t *testing.T) {
 		t.Fatalf("pools after decommission: %+v", ps)
 	}
 	l.checkAll(t, want)
+	// The multipart object kept its parts.
+	if oi, err := l.StatObject(ctx, "bkt", "multi", GetOptions{}); err != nil || oi.PartCount != 2 || len(oi.Parts) != 2 || oi.Parts[0].Size != MinPartSize {
+		t.Fatalf("multipart object after decommission: %+v %v", oi, err)
+	}
 	// Versions and delete markers moved with their ids.
 	res, err := l.ListObjectVersions(ctx, "ver", ListOptions{})
 	if err != nil || len(res.Objects) != 3 || !res.Objects[0].DeleteMarker {
