@@ -18,6 +18,8 @@ type KMSConfig struct {
 	// Backend is "builtin" (default when MasterKey is set), "vault", "aws",
 	// "gcp" or "azure".
 	Backend string
+	// HealthInterval is how often the KMS is checked for cairn_kms_up (0: 30 s).
+	HealthInterval time.Duration
 	// MasterKey is the built-in KMS's 32-byte master key.
 	MasterKey []byte
 	// DefaultKey names the key of SSE-S3 and of SSE-KMS requests that name none
@@ -84,6 +86,9 @@ func (s *Server) openKMS(ctx context.Context) error {
 	}
 	s.kms = k
 	s.sse = sse.New(sse.Config{KMS: k, AllowHTTPCustomerKeys: c.AllowHTTPCustomerKeys})
+	if k != nil {
+		s.metrics.WatchKMS(func(ctx context.Context) error { return kms.Check(ctx, k) }, c.HealthInterval)
+	}
 	return nil
 }
 

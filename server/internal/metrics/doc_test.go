@@ -37,6 +37,7 @@ func exercised(t *testing.T) *testCluster {
 		Certificate: func() *x509.Certificate { return cert },
 	})
 	tc.put(t, "docs", "a", 10)
+	tc.m.WatchKMS(func(context.Context) error { return nil }, time.Hour)
 	o := tc.m.S3()
 	o.Begin()
 	o.End(s3api.RequestStats{API: "GetObject", Status: 404, ErrorCode: "NoSuchKey", Duration: time.Millisecond, TTFB: time.Millisecond})
@@ -44,8 +45,12 @@ func exercised(t *testing.T) *testCluster {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, func() error {
-		if _, ok := gather(t, tc.m.Registry())["cairn_bucket_usage_objects"]; !ok {
+		got := gather(t, tc.m.Registry())
+		if _, ok := got["cairn_bucket_usage_objects"]; !ok {
 			return fmt.Errorf("usage scan not done")
+		}
+		if _, ok := got["cairn_kms_up"]; !ok {
+			return fmt.Errorf("KMS not checked yet")
 		}
 		return nil
 	})

@@ -59,6 +59,7 @@ type Metrics struct {
 	mu      sync.Mutex
 	watched bool
 	usage   *usageScanner // nil until Watch
+	kms     *kmsProber    // set by WatchKMS
 }
 
 // New returns a Metrics with the Go, process and build-info collectors registered.
@@ -107,10 +108,13 @@ func (m *Metrics) S3() *S3Observer { return m.s3 }
 // registered keep answering.
 func (m *Metrics) Close() {
 	m.mu.Lock()
-	u := m.usage
+	u, k := m.usage, m.kms
 	m.mu.Unlock()
 	if u != nil {
 		u.close()
+	}
+	if k != nil {
+		k.close()
 	}
 }
 
