@@ -127,6 +127,12 @@ func (s *Server) KMS() kms.KMS { return s.kms }
 // KMSKeys is the KMS key management the admin API needs: nil when the backend
 // cannot manage keys.
 func (s *Server) KMSKeys() kms.Manager {
-	m, _ := s.kms.(kms.Manager)
+	m, ok := s.kms.(kms.Manager)
+	if !ok {
+		return nil
+	}
+	if _, ok := m.(kms.Rotator); ok {
+		return rotatingManager{Manager: m, s: s} // rotation also re-wraps object keys (rewrap.go)
+	}
 	return m
 }

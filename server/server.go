@@ -97,28 +97,29 @@ type Config struct {
 
 // Server is a running object server's parts. Serve it with Serve or use Handler.
 type Server struct {
-	cfg       Config
-	local     map[string]drive.Drive // this node's drives by path, served over RPC
-	app       atomic.Pointer[http.Handler]
-	rpc       http.Handler
-	lockRPC   http.Handler
-	lockState drive.Drive   // where a cluster node records a clean stop
-	cluster   bool          // http:// endpoints: several nodes
-	pools     *poolManager  // pools beyond the command line's (pools.go)
-	mu        sync.Mutex    // guards httpSrv
-	served    chan struct{} // closed when Serve returns
-	layout    layout.Layout
-	deploy    string
-	drives    []*drive.Local
-	layer     *objects.Layer
-	handler   http.Handler
-	httpSrv   *http.Server
-	metrics   *metrics.Metrics
-	iam       *iam.Store      // users, groups, policies, access keys (iam.go)
-	authz     *iam.Authorizer // decides every S3 and admin request
-	stopIAM   func()          // stops a cluster node's IAM refresh; nil otherwise
-	kms       kms.KMS         // nil without a KMS (kms.go)
-	sse       *sse.Service    // server-side encryption (kms.go)
+	cfg         Config
+	local       map[string]drive.Drive // this node's drives by path, served over RPC
+	app         atomic.Pointer[http.Handler]
+	rpc         http.Handler
+	lockRPC     http.Handler
+	lockState   drive.Drive   // where a cluster node records a clean stop
+	cluster     bool          // http:// endpoints: several nodes
+	rewrapState rewrapState   // re-wrap of object keys after a KMS key rotation (rewrap.go)
+	pools       *poolManager  // pools beyond the command line's (pools.go)
+	mu          sync.Mutex    // guards httpSrv
+	served      chan struct{} // closed when Serve returns
+	layout      layout.Layout
+	deploy      string
+	drives      []*drive.Local
+	layer       *objects.Layer
+	handler     http.Handler
+	httpSrv     *http.Server
+	metrics     *metrics.Metrics
+	iam         *iam.Store      // users, groups, policies, access keys (iam.go)
+	authz       *iam.Authorizer // decides every S3 and admin request
+	stopIAM     func()          // stops a cluster node's IAM refresh; nil otherwise
+	kms         kms.KMS         // nil without a KMS (kms.go)
+	sse         *sse.Service    // server-side encryption (kms.go)
 
 	// Lifecycle rules (on the scanner) and the remote tiers they name (lifecycle.go).
 	lifecycle *lifecycle.Worker

@@ -2,6 +2,8 @@ package objects
 
 import (
 	"context"
+	"maps"
+	"strings"
 
 	"github.com/cairn-io/cairn/server/internal/meta"
 )
@@ -105,4 +107,55 @@ func (l *Layer) PutObjectTags(ctx context.Context, bucket, key, versionID, tags 
 	}
 	v.Tags = tags
 	return versionInfo(bucket, key, v, v == cur.Latest(), cfg.Versioning), nil
+}
+
+// UpdateInternal changes the internal metadata of one version (latest when
+// versionID is ""): fn gets a copy and returns the new map and whether it changed.
+// The data is not touched (re-wrapping an object's sealed key after a KMS key
+// rotation).
+func (l *Layer) UpdateInternal(ctx context.Context, bucket, key, versionID string, fn func(internal map[string]string) (map[string]string, bool, error)) error {
+	if err := checkObjectName(key); err != nil {
+		return err
+	}
+	if _, err := l.BucketConfig(ctx, bucket); err != nil {
+		return err
+	}
+	id, err := parseVersionID(versionID)
+	if err != nil {
+		return err
+	}
+	s := l.readSet(ctx, bucket, key)
+	stem, metas, cur, unlock, err := s.lockedView(ctx, bucket, key)
+	if err != nil {
+		return asWriteQuorum(err)
+	}
+	defer unlock()
+	v, err := selectVersion(cur, id, versionID != "")
+	if err != nil {
+		return err
+	}
+	oi := versionInfo(bucket, key, v, false, VersioningUnset)
+	internal, changed, err := fn(maps.Clone(oi.Internal))
+	if err != nil || !changed {
+		return err
+	}
+	k := keyOf(v)
+	return s.run(ctx, commit{bucket: bucket, key: key, stem: stem, metas: metas, apply: func(i int, f *meta.File) []string {
+		for j := range f.Versions {
+			if keyOf(&f.Versions[j]) != k {
+				continue
+			}
+			m := make(map[string]string, len(f.Versions[j].Meta))
+			for name, val := range f.Versions[j].Meta {
+				if !strings.HasPrefix(name, internalPrefix) || name == internalPrefix+"Actual-Size" {
+					m[name] = val
+				}
+			}
+			for name, val := range internal {
+				m[internalPrefix+name] = val
+			}
+			f.Versions[j].Meta = m
+		}
+		return nil
+	}})
 }
