@@ -83,7 +83,7 @@ func TestReloadAndSNI(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	go s.Watch(stop, 20*time.Millisecond, nil)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for serialSeen(t, addr, "s3.example.com", cfg) == first {
 		if time.Now().After(deadline) {
 			t.Fatal("SNI certificate not served after reload")
@@ -95,6 +95,7 @@ func TestReloadAndSNI(t *testing.T) {
 	}
 	// Replacing the default certificate on disk: the new one is served, no restart.
 	Generate(dir, []string{"localhost"}, time.Hour)
+	deadline = time.Now().Add(20 * time.Second)
 	for serialSeen(t, addr, "localhost", cfg) == first {
 		if time.Now().After(deadline) {
 			t.Fatal("renewed certificate not served")
