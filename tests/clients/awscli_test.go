@@ -47,7 +47,9 @@ func newAWSCLI(t *testing.T, p *servertest.Process) *awsCLI {
 // fails t.
 func (a *awsCLI) run(t *testing.T, args ...string) string {
 	t.Helper()
-	return run(t, a.env, a.dir, awsPath, append([]string{"--endpoint-url", a.endpoint}, args...)...)
+	// A long read timeout: on CI every test shares one disk, and a PUT's flush can
+	// wait behind other tests' dirty data for longer than awscli's default 60 s.
+	return run(t, a.env, a.dir, awsPath, append([]string{"--endpoint-url", a.endpoint, "--cli-read-timeout", "300"}, args...)...)
 }
 
 // json runs an s3api command with JSON output and decodes it into v.

@@ -41,6 +41,8 @@ def client():
             s3={"addressing_style": "path"},
             # No retries: every error the server answers reaches the test.
             retries={"max_attempts": 1, "mode": "standard"},
+            # CI shares one disk among all tests: a flush can wait behind others' data.
+            read_timeout=300,
         ),
     )
 
