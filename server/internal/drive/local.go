@@ -177,7 +177,9 @@ const tmpDir = ".cairn/tmp"
 func (d *Local) create(p string) (*os.File, error) {
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL
 	f, err := d.openat(p, flags, 0o644)
-	if errors.Is(err, unix.ENOENT) {
+	// A parent may be missing, or pruned by a concurrent delete between our mkdir
+	// and open: create it and try again, a few times.
+	for attempt := 0; errors.Is(err, unix.ENOENT) && attempt < 3; attempt++ {
 		if err := d.mkdirAll(path.Dir(p)); err != nil {
 			return nil, err
 		}
@@ -189,7 +191,7 @@ func (d *Local) create(p string) (*os.File, error) {
 // rename renames, creating dst's parent directories only when needed.
 func (d *Local) rename(src, dst string) error {
 	err := unix.Renameat(d.fd, src, d.fd, dst)
-	if errors.Is(err, unix.ENOENT) {
+	for attempt := 0; errors.Is(err, unix.ENOENT) && attempt < 3; attempt++ {
 		if merr := d.mkdirAll(path.Dir(dst)); merr != nil {
 			return merr
 		}
@@ -293,7 +295,9 @@ func (d *Local) Delete(ctx context.Context, p string, recursive bool) error {
 
 // prune removes empty parent directories up to the first path segment.
 func (d *Local) prune(dir string) {
-	for dir != "." && strings.Contains(dir, "/") {
+	// The drive's own directories (.cairn/tmp, …) stay: pruning them races with
+	// concurrent writers that just created them for a new file.
+	for dir != "." && strings.Contains(dir, "/") && !strings.HasPrefix(dir, ".cairn/") {
 		if unix.Unlinkat(d.fd, dir, unix.AT_REMOVEDIR) != nil {
 			return
 		}
