@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/bitrot"
+	"github.com/cairn-io/cairn/server/internal/erasure"
 	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
@@ -221,8 +222,9 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 	return st, nil
 }
 
+// mapQuorum reports the erasure coder's lost write quorum as the layer's.
 func mapQuorum(err error) error {
-	if strings.Contains(err.Error(), "quorum") && !errors.Is(err, ErrWriteQuorum) {
+	if errors.Is(err, erasure.ErrWriteQuorum) {
 		return fmt.Errorf("%w: %w", ErrWriteQuorum, err)
 	}
 	return err
