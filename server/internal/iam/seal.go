@@ -1,16 +1,14 @@
 package iam
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/cairn-io/cairn/server/internal/keyderive"
 )
 
 // Secret keys at rest.
@@ -67,23 +65,15 @@ func newSealer(rootSecret string, f sealFormat) (*sealer, error) {
 	if f.Version != 1 || f.KDF != kdfPBKDF2 || f.Iterations < 1 || len(f.Salt) < 16 {
 		return nil, fmt.Errorf("iam: unsupported secret-key format (version %d, kdf %q)", f.Version, f.KDF)
 	}
-	master, err := pbkdf2.Key(sha256.New, rootSecret, f.Salt, f.Iterations, 32)
+	master, err := keyderive.Master(rootSecret, f.Salt, f.Iterations)
 	if err != nil {
 		return nil, err
 	}
-	key, err := hkdf.Key(sha256.New, master, nil, "cairn/iam/secret-keys/v1", 32)
+	aead, err := keyderive.AEAD(master, "cairn/iam/secret-keys/v1")
 	if err != nil {
 		return nil, err
 	}
-	idb, err := hkdf.Key(sha256.New, master, nil, "cairn/iam/key-id/v1", 8)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	idb, err := keyderive.Key(master, "cairn/iam/key-id/v1", 8)
 	if err != nil {
 		return nil, err
 	}

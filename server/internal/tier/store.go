@@ -2,18 +2,16 @@ package tier
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/cairn-io/cairn/server/internal/keyderive"
 )
 
 // ConfigStore is where tier documents live: the object layer's cluster
@@ -124,19 +122,11 @@ func (s *Store) sealer(ctx context.Context, create bool) (cipher.AEAD, error) {
 	if p.Version != 1 || p.KDF != "pbkdf2-hmac-sha256" || p.Iterations < 1 || len(p.Salt) < 16 {
 		return nil, fmt.Errorf("tier: unsupported key-derivation parameters in %s", kdfDoc)
 	}
-	master, err := pbkdf2.Key(sha256.New, s.opts.RootSecret, p.Salt, p.Iterations, 32)
+	master, err := keyderive.Master(s.opts.RootSecret, p.Salt, p.Iterations)
 	if err != nil {
 		return nil, err
 	}
-	key, err := hkdf.Key(sha256.New, master, nil, "cairn/tier/credentials/v1", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	s.aead, err = cipher.NewGCM(block)
+	s.aead, err = keyderive.AEAD(master, "cairn/tier/credentials/v1")
 	return s.aead, err
 }
 
