@@ -40,10 +40,11 @@ func runServer(args []string) error {
 	deepEvery := fs.Int("scanner-deep-every", 16, "every n-th scanner cycle also verifies shard contents (0: never)")
 	healWorkers := fs.Int("heal-workers", 1, "objects healed concurrently from the heal queue")
 	certsDir := fs.String("certs-dir", os.Getenv("CAIRN_CERTS_DIR"), "TLS: directory with public.crt and private.key (SNI: <domain>/ subfolders; CAs/ trusted peers); reloaded on change and SIGHUP")
+	configFile := fs.String("config", os.Getenv("CAIRN_CONFIG"), "YAML configuration file: flags without dashes as keys, and pools (see README)")
 	metricsCfg := metricsFlags(fs)
 	kmsCfg := kmsFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] DRIVE...\n\nDRIVE is a directory; ellipsis patterns like ./data/d{1...6} expand to several.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cairn server [flags] POOL...\n\nA POOL is one argument of comma-separated drive patterns: ./data/d{1...6} (one node), or\nhttp://10.0.0.1:9000/data/d{1...4},http://10.0.0.2:9000/data/d{1...4} (a cluster: every node gets the same\narguments and serves the drives of its --address). Each further argument is another pool. Drives listed\nwithout {1...n} patterns (./d1 ./d2 ./d3 ./d4) are one pool.\nRoot credentials: CAIRN_ROOT_USER and CAIRN_ROOT_PASSWORD (or CAIRN_ROOT_PASSWORD_FILE).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +53,15 @@ func runServer(args []string) error {
 		}
 		return err
 	}
-	if fs.NArg() == 0 {
+	var configPools []string
+	if *configFile != "" {
+		ps, err := applyConfigFile(fs, *configFile)
+		if err != nil {
+			return err
+		}
+		configPools = ps
+	}
+	if fs.NArg() == 0 && len(configPools) == 0 {
 		fs.Usage()
 		return errors.New("no drives given")
 	}
@@ -69,7 +78,7 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
-	drives, err := server.ExpandDrives(fs.Args())
+	pools, err := serverPools(configPools, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -113,7 +122,7 @@ func runServer(args []string) error {
 	}
 	srv, err := server.New(ctx, server.Config{
 		Version: version, Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS,
-		Drives: drives, Parity: *parity, RootUser: user, RootPassword: password,
+		Pools: pools, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,
 		Metrics: metricsCfg(certStore),
@@ -130,7 +139,13 @@ func runServer(args []string) error {
 	} else {
 		fmt.Printf("  secret key:  (from CAIRN_ROOT_PASSWORD)\n")
 	}
-	fmt.Printf("  drives:      %d, %s\n", len(drives), lay)
+	if len(pools) == 1 {
+		fmt.Printf("  drives:      %d, %s\n", len(pools[0]), lay)
+	} else {
+		for i, p := range pools {
+			fmt.Printf("  pool %d:      %d drives\n", i, len(p))
+		}
+	}
 	fmt.Printf("  try:         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> aws --endpoint-url %s://%s s3 ls\n", user, scheme, ln.Addr())
 	if a := os.Getenv("CAIRN_PPROF_ADDR"); a != "" {
 		// Profiling for benchmarks, on its own listener (never on the S3 port).

@@ -73,6 +73,65 @@ func parseEndpoints(args []string) ([]endpoint, error) {
 	return eps, nil
 }
 
+// poolSpec is one command-line pool.
+type poolSpec struct {
+	eps    []endpoint // interleaved: slot order
+	lay    layout.Layout
+	drives []drive.Drive
+}
+
+// planPools parses the command line's pools and checks they fit together: all
+// local paths or all endpoints, and no drive in two pools.
+func planPools(pools [][]string, parity int) ([]poolSpec, error) {
+	if len(pools) == 0 || len(pools[0]) == 0 {
+		return nil, errors.New("no drives given")
+	}
+	var specs []poolSpec
+	seen := map[string]int{}
+	for i, p := range pools {
+		lay, err := layout.Plan(len(p), parity)
+		if err != nil {
+			return nil, fmt.Errorf("pool %d: %w", i, err)
+		}
+		eps, err := parseEndpoints(p)
+		if err != nil {
+			return nil, fmt.Errorf("pool %d: %w", i, err)
+		}
+		if len(specs) > 0 && (eps[0].node != "") != (specs[0].eps[0].node != "") {
+			return nil, fmt.Errorf("pool %d: mix of local paths and http:// endpoints across pools", i)
+		}
+		for _, e := range eps {
+			k := e.node + e.path
+			if j, dup := seen[k]; dup {
+				return nil, fmt.Errorf("drive %s is in pool %d and pool %d", e.raw, j, i)
+			}
+			seen[k] = i
+		}
+		specs = append(specs, poolSpec{eps: interleave(eps), lay: lay})
+	}
+	return specs, nil
+}
+
+// bootFormat formats or checks the drives of command-line pool idx, waiting
+// (in a cluster) until enough nodes are up.
+func (s *Server) bootFormat(ctx context.Context, sp poolSpec, idx int, cluster bool) (layout.Result, error) {
+	for {
+		res, err := s.formatDrives(ctx, sp.drives, sp.eps, sp.lay, idx, cluster)
+		if err == nil {
+			return res, nil
+		}
+		if !errors.Is(err, errNotYet) {
+			return res, err
+		}
+		s.cfg.Logger.Info("waiting for the other nodes", "pool", idx, "reason", err)
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("booting: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // interleave orders endpoints so consecutive drives belong to different nodes.
 func interleave(eps []endpoint) []endpoint {
 	var nodes []string
@@ -105,46 +164,83 @@ func clusterKey(cfg Config) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// openEndpoints opens every endpoint in order: local ones as local drives (their
-// directories created), the others as remote drives.
-func (s *Server) openEndpoints(eps []endpoint, auth drive.RPCAuth) ([]drive.Drive, error) {
-	group := drive.NewSyncGroup()
-	transport := &http.Transport{
+// initRemote prepares what reaching other nodes takes: the HTTP client shared by
+// remote drives and the pools RPC, and the scheme (https when TLS is on).
+func (s *Server) initRemote(auth rpcauth.Auth) {
+	s.auth = auth
+	s.syncGroup = drive.NewSyncGroup()
+	s.rpcClient = &http.Client{Transport: &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 		TLSClientConfig:     s.cfg.ClientTLS,
-	}
-	client := &http.Client{Transport: transport}
-	scheme := "http://"
+	}}
+	s.scheme = "http://"
 	if s.cfg.ClientTLS != nil {
-		scheme = "https://"
+		s.scheme = "https://"
 	}
-	drives := make([]drive.Drive, len(eps))
 	s.local = map[string]drive.Drive{}
-	for i, e := range eps {
-		if e.node != "" && e.node != s.cfg.Address {
-			drives[i] = drive.NewRemote(scheme+e.node, e.path, auth, drive.RemoteOptions{Client: client})
+	s.rpcDrives = &drive.RPCHandler{Drives: map[string]drive.Drive{}, Auth: auth, Now: s.cfg.Now}
+}
+
+func (s *Server) remoteDrive(e endpoint) drive.Drive {
+	return drive.NewRemote(s.scheme+e.node, e.path, s.auth, drive.RemoteOptions{Client: s.rpcClient})
+}
+
+// addLocal records one of this node's drives and serves it over the storage RPC.
+func (s *Server) addLocal(path string, d *drive.Local) {
+	s.drivesMu.Lock()
+	s.drives = append(s.drives, d)
+	s.local[path] = d
+	s.drivesMu.Unlock()
+	s.rpcDrives.Add(path, d)
+}
+
+// closeDrives closes the local drives of a pool and stops serving them.
+func (s *Server) closeDrives(op *openedPool) {
+	for _, d := range op.drives {
+		ld, ok := d.(*drive.Local)
+		if !ok {
 			continue
 		}
-		if err := os.MkdirAll(e.path, 0o755); err != nil {
-			return nil, fmt.Errorf("drive %s: %w", e.raw, err)
+		s.rpcDrives.Remove(ld.Root())
+		s.drivesMu.Lock()
+		delete(s.local, ld.Root())
+		for i, x := range s.drives {
+			if x == ld {
+				s.drives = append(s.drives[:i:i], s.drives[i+1:]...)
+				break
+			}
 		}
-		ld, err := drive.OpenLocal(e.path, group)
+		s.drivesMu.Unlock()
+		ld.Close()
+	}
+}
+
+// openEndpoints opens every endpoint of one command-line pool in order: local
+// ones as local drives (their directories created), the others as remote drives.
+func (s *Server) openEndpoints(eps []endpoint) []drive.Drive {
+	drives := make([]drive.Drive, len(eps))
+	for i, e := range eps {
+		if e.node != "" && e.node != s.cfg.Address {
+			drives[i] = s.remoteDrive(e)
+			continue
+		}
+		var ld *drive.Local
+		err := os.MkdirAll(e.path, 0o755)
+		if err == nil {
+			ld, err = drive.OpenLocal(e.path, s.syncGroup)
+		}
 		if err != nil {
 			s.cfg.Logger.Error("drive offline", "drive", e.raw, "err", err)
 			drives[i] = drive.Offline(e.raw)
 			continue
 		}
-		s.drives = append(s.drives, ld)
-		s.local[e.path] = ld
+		s.addLocal(e.path, ld)
 		drives[i] = ld
 	}
-	if len(s.local) == 0 {
-		return nil, fmt.Errorf("none of the endpoints belongs to this node (--address %s)", s.cfg.Address)
-	}
-	return drives, nil
+	return drives
 }
 
 // readFormats reads every drive's identity through the drive interface.
@@ -188,13 +284,9 @@ var errNotYet = errors.New("cluster not ready")
 
 // formatDrives reconciles the drives' identities and writes the ones this node is
 // responsible for.
-func (s *Server) formatDrives(ctx context.Context, drives []drive.Drive, eps []endpoint, lay layout.Layout, cluster bool) (layout.Result, error) {
-	names := make([]string, len(eps))
-	for i, e := range eps {
-		names[i] = e.raw
-	}
-	states := readFormats(ctx, drives, names)
-	res, err := layout.ReconcileStates(states, lay, 0)
+func (s *Server) formatDrives(ctx context.Context, drives []drive.Drive, eps []endpoint, lay layout.Layout, idx int, cluster bool) (layout.Result, error) {
+	states := readFormats(ctx, drives, raws(eps))
+	res, err := layout.ReconcileStates(states, lay, idx)
 	if err != nil {
 		if cluster && (errors.Is(err, layout.ErrNoQuorum) || unreachable(states)) {
 			return res, fmt.Errorf("%w: %w", errNotYet, err)
@@ -210,7 +302,11 @@ func (s *Server) formatDrives(ctx context.Context, drives []drive.Drive, eps []e
 		if !res.Fresh && eps[i].node != "" && eps[i].node != s.cfg.Address {
 			continue // the owner writes it
 		}
-		if err := writeFormat(ctx, drives[i], res.Formats[i]); err != nil {
+		f := res.Formats[i]
+		if res.Fresh && s.deploy != "" {
+			f.DeploymentID = s.deploy // a new command-line pool joins the deployment
+		}
+		if err := writeFormat(ctx, drives[i], f); err != nil {
 			if cluster {
 				return res, fmt.Errorf("%w: drive %s: writing identity: %w", errNotYet, eps[i].raw, err)
 			}

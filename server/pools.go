@@ -1,13 +1,20 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	adminapi "github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/internal/admin"
@@ -16,48 +23,127 @@ import (
 	"github.com/cairn-io/cairn/server/internal/objects"
 )
 
-// Pools beyond the command line's. The command line names pool 0; pools added
-// through the admin API, and the state of every pool (active, draining, removed),
-// are recorded in the cluster configuration document pools.json, so a restart with
-// the same command line comes back with the same pools:
+// Pools. The command line names pools 0…P-1 (one argument each). Pools added
+// through the admin API, and the state of every pool, are recorded in the cluster
+// configuration document pools.json, so a restart with the same command line
+// comes back with the same pools:
 //
-//	{"pools":[{"index":0,"state":"removed"},{"index":1,"drives":["/mnt/new/d1",…],"parity":2,"state":"active"}]}
+//	{"pools":[{"index":0,"state":"removed"},
+//	          {"index":1,"drives":["http://10.0.0.5:9000/d1",…],"parity":2,"state":"active"}]}
 //
-// Adding and draining pools is single-node for now: a cluster refuses it (its
-// other nodes would have to learn the new layout too).
+// pools.json is the one source of truth; every node applies it (reload) at start,
+// when a peer tells it to (POST /cairn/rpc/v1/pools/reload, signed like the
+// storage RPC) and, in case it missed that, by polling the document. A pool's
+// states, in order:
+//
+//	joining   every node opens the pool's drives (its own as local drives, served
+//	          over RPC; the others' as remote drives) and reads from it, but no
+//	          node places new objects on it yet
+//	active    it takes new objects (by free space)
+//	draining  it takes no new objects; the node that owns the decommission
+//	          (the one that received the request; it resumes after its restart)
+//	          moves every version out of it
+//	removed   no node uses it any more
+//
+// Adding a pool (the node that receives the request): record it joining, make
+// every node reload — a node that owns drives of the new pool must answer, or the
+// addition is rolled back; a node that is down learns the pool when it starts —
+// then format the new drives through the drive interface, create every bucket on
+// them, record it active and make every node reload again. Because every node
+// reads a pool before any node writes to it, a node never misses an object that
+// another node placed on a pool it does not know yet.
+//
+// New pools' drives may live on the cluster's nodes (new disks) or on new nodes;
+// a new node is started with the cluster's pool arguments plus its own pool, so
+// it serves its drives' RPC while the cluster adds the pool. The cluster lock
+// quorum stays on the command line's nodes.
 
 const poolsDoc = "pools.json"
 
+// Pool states in pools.json.
+const (
+	poolJoining  = "joining"
+	poolActive   = "active"
+	poolDraining = "draining"
+	poolRemoved  = "removed"
+)
+
+// pollPools is how often a cluster node re-reads pools.json on its own.
+const pollPools = 5 * time.Second
+
 type poolRecord struct {
 	Index  int      `json:"index"`
-	Drives []string `json:"drives,omitempty"` // empty for the command line's pool
+	Drives []string `json:"drives,omitempty"` // empty for the command line's pools
 	Parity int      `json:"parity,omitempty"`
-	State  string   `json:"state"` // active, draining, removed
+	State  string   `json:"state"`
+	// Owner is the node (--address) that runs the pool's decommission.
+	Owner string `json:"owner,omitempty"`
 }
 
 type poolsState struct {
 	Pools []poolRecord `json:"pools"`
 }
 
+func (st *poolsState) find(idx int) *poolRecord {
+	for i := range st.Pools {
+		if st.Pools[i].Index == idx {
+			return &st.Pools[i]
+		}
+	}
+	return nil
+}
+
+// openedPool is a pool whose drives this node has opened.
+type openedPool struct {
+	eps    []endpoint    // in slot order (interleaved)
+	drives []drive.Drive // in slot order, unwrapped
+	lay    layout.Layout
+}
+
 // poolManager implements admin.PoolManager for a Server.
 type poolManager struct {
 	s  *Server
-	mu sync.Mutex // serializes changes to pools.json
+	mu sync.Mutex // serializes changes to pools.json and their application
+
+	cmdline int // pools 0…cmdline-1 come from the command line
+	opened  map[int]*openedPool
+	applied []byte // the pools.json last applied
+
+	stop     chan struct{} // closed by Server.Close; stops the poll
+	stopOnce sync.Once
 }
 
 var _ admin.PoolManager = (*poolManager)(nil)
 
-func (pm *poolManager) load(ctx context.Context) (poolsState, error) {
+func newPoolManager(s *Server) *poolManager {
+	return &poolManager{s: s, opened: map[int]*openedPool{}, stop: make(chan struct{})}
+}
+
+func (pm *poolManager) loadRaw(ctx context.Context) ([]byte, poolsState, error) {
 	raw, err := pm.s.layer.ReadConfig(ctx, poolsDoc)
 	if errors.Is(err, objects.ErrConfigNotFound) {
-		return poolsState{Pools: []poolRecord{{Index: 0, State: "active"}}}, nil
+		return nil, poolsState{}, nil
 	}
 	if err != nil {
-		return poolsState{}, err
+		return nil, poolsState{}, err
 	}
 	var st poolsState
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return poolsState{}, fmt.Errorf("%s: %w", poolsDoc, err)
+		return nil, poolsState{}, fmt.Errorf("%s: %w", poolsDoc, err)
+	}
+	return raw, st, nil
+}
+
+// load returns pools.json with a record for every command-line pool.
+func (pm *poolManager) load(ctx context.Context) (poolsState, error) {
+	_, st, err := pm.loadRaw(ctx)
+	if err != nil {
+		return st, err
+	}
+	for i := 0; i < pm.cmdline; i++ {
+		if st.find(i) == nil {
+			st.Pools = append(st.Pools, poolRecord{Index: i, State: poolActive})
+		}
 	}
 	return st, nil
 }
@@ -67,26 +153,26 @@ func (pm *poolManager) save(ctx context.Context, st poolsState) error {
 	return pm.s.layer.WriteConfig(ctx, poolsDoc, raw)
 }
 
-func (pm *poolManager) setState(ctx context.Context, idx int, state string) error {
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
-	st, err := pm.load(ctx)
-	if err != nil {
-		return err
-	}
-	for i := range st.Pools {
-		if st.Pools[i].Index == idx {
-			st.Pools[i].State = state
-		}
-	}
-	return pm.save(ctx, st)
-}
-
 // Pools implements admin.PoolManager.
 func (pm *poolManager) Pools(ctx context.Context) []adminapi.Pool {
+	pm.mu.Lock()
+	eps := map[int][]string{}
+	for idx, op := range pm.opened {
+		for _, e := range op.eps {
+			eps[idx] = append(eps[idx], e.raw)
+		}
+	}
+	pm.mu.Unlock()
 	var out []adminapi.Pool
 	for _, p := range pm.s.layer.Pools(ctx) {
-		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, TotalBytes: p.Total, FreeBytes: p.Free, Draining: p.Draining}
+		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, TotalBytes: p.Total, FreeBytes: p.Free,
+			Draining: p.Draining, State: poolActive, Endpoints: eps[p.Index]}
+		switch {
+		case p.Joining:
+			ap.State = poolJoining
+		case p.Draining:
+			ap.State = poolDraining
+		}
 		if d := p.Decommission; d != nil {
 			ap.Decommission = &adminapi.DecommissionStatus{
 				Running: d.Running, Complete: d.Complete, ObjectsMoved: d.Objects, VersionsMoved: d.Versions,
@@ -98,38 +184,51 @@ func (pm *poolManager) Pools(ctx context.Context) []adminapi.Pool {
 	return out
 }
 
-// AddPool implements admin.PoolManager: format the new drives as the next pool of
-// this deployment and add them to the running layer.
-func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest) (adminapi.Pool, error) {
-	if pm.s.cluster {
-		return adminapi.Pool{}, fmt.Errorf("%w: adding pools to a multi-node cluster is not supported yet", admin.ErrInvalidPool)
-	}
-	drives, err := ExpandDrives(req.Drives)
-	if err != nil {
-		return adminapi.Pool{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
-	}
-	lay, err := layout.Plan(len(drives), req.Parity)
-	if err != nil {
-		return adminapi.Pool{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
-	}
-	inUse := map[string]bool{}
-	for _, d := range pm.s.drives {
-		inUse[d.Root()] = true
-	}
-	for i, d := range drives {
-		abs, err := filepath.Abs(d)
+// parsePoolRequest expands and checks the drives of a pool to add.
+func (pm *poolManager) parsePoolRequest(req adminapi.AddPoolRequest) ([]endpoint, layout.Layout, error) {
+	var all []string
+	for _, arg := range req.Drives {
+		ds, err := layout.ExpandPool(arg)
 		if err != nil {
-			return adminapi.Pool{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+			return nil, layout.Layout{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
 		}
-		for used := range inUse {
-			if abs == used || isWithin(abs, used) || isWithin(used, abs) {
-				return adminapi.Pool{}, fmt.Errorf("%w: %s overlaps drive %s", admin.ErrPoolInUse, d, used)
+		all = append(all, ds...)
+	}
+	lay, err := layout.Plan(len(all), req.Parity)
+	if err != nil {
+		return nil, layout.Layout{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+	}
+	eps, err := parseEndpoints(all)
+	if err != nil {
+		return nil, layout.Layout{}, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+	}
+	if cluster := eps[0].node != ""; cluster != pm.s.cluster {
+		if pm.s.cluster {
+			return nil, layout.Layout{}, fmt.Errorf("%w: a cluster's drives are http(s)://host:port/path endpoints", admin.ErrInvalidPool)
+		}
+		return nil, layout.Layout{}, fmt.Errorf("%w: a single node's drives are local paths", admin.ErrInvalidPool)
+	}
+	for _, op := range pm.opened {
+		for _, used := range op.eps {
+			for _, e := range eps {
+				if e.node == used.node && (e.path == used.path || isWithin(e.path, used.path) || isWithin(used.path, e.path)) {
+					return nil, layout.Layout{}, fmt.Errorf("%w: %s overlaps drive %s", admin.ErrPoolInUse, e.raw, used.raw)
+				}
 			}
 		}
-		drives[i] = abs
 	}
+	return interleave(eps), lay, nil
+}
+
+// AddPool implements admin.PoolManager (see the comment at the top).
+func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest) (adminapi.Pool, error) {
+	ctx = context.WithoutCancel(ctx) // a half-done addition must finish or roll back
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
+	eps, lay, err := pm.parsePoolRequest(req)
+	if err != nil {
+		return adminapi.Pool{}, err
+	}
 	st, err := pm.load(ctx)
 	if err != nil {
 		return adminapi.Pool{}, err
@@ -138,18 +237,49 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 	for _, p := range st.Pools {
 		idx = max(idx, p.Index+1)
 	}
-	sets, err := pm.s.openPool(ctx, drives, lay, idx, true)
-	if err != nil {
-		return adminapi.Pool{}, err
+	raws := make([]string, len(eps))
+	for i, e := range eps {
+		raws[i] = e.raw
 	}
-	if err := pm.s.layer.AddPool(ctx, idx, sets, lay.ParityShards); err != nil {
-		return adminapi.Pool{}, err
+	st.Pools = append(st.Pools, poolRecord{Index: idx, Drives: raws, Parity: lay.ParityShards, State: poolJoining})
+	rollback := func(cause error) (adminapi.Pool, error) {
+		// The record goes: nodes drop the pool, and its index is free again.
+		st.Pools = slices.DeleteFunc(st.Pools, func(r poolRecord) bool { return r.Index == idx })
+		if err := pm.save(ctx, st); err != nil {
+			pm.s.cfg.Logger.Error("rolling back a pool addition", "pool", idx, "err", err)
+		}
+		pm.reloadAll(ctx)
+		return adminapi.Pool{}, cause
 	}
-	st.Pools = append(st.Pools, poolRecord{Index: idx, Drives: drives, Parity: lay.ParityShards, State: "active"})
 	if err := pm.save(ctx, st); err != nil {
 		return adminapi.Pool{}, err
 	}
-	for _, p := range pm.Pools(ctx) {
+	// Every node opens the pool; the owners of its drives must.
+	owners := map[string]bool{}
+	for _, e := range eps {
+		owners[e.node] = true
+	}
+	for node, err := range pm.reloadAll(ctx) {
+		if err != nil && owners[node] {
+			return rollback(fmt.Errorf("%w: node %s did not open its drives of the new pool (start it with the cluster's pool arguments plus the new pool): %v", admin.ErrInvalidPool, node, err))
+		}
+	}
+	op := pm.opened[idx]
+	if op == nil {
+		return rollback(fmt.Errorf("pool %d: drives not opened", idx))
+	}
+	if err := pm.s.formatPool(ctx, op, idx); err != nil {
+		return rollback(fmt.Errorf("%w: %v", admin.ErrInvalidPool, err))
+	}
+	if err := pm.s.layer.CreateBuckets(ctx, idx); err != nil {
+		return rollback(err)
+	}
+	st.find(idx).State = poolActive
+	if err := pm.save(ctx, st); err != nil {
+		return rollback(err)
+	}
+	pm.reloadAll(ctx)
+	for _, p := range pm.poolsLocked(ctx) {
 		if p.Index == idx {
 			return p, nil
 		}
@@ -157,101 +287,428 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 	return adminapi.Pool{Index: idx}, nil
 }
 
-// Decommission implements admin.PoolManager.
-func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
-	if pm.s.cluster {
-		return fmt.Errorf("%w: decommissioning pools of a multi-node cluster is not supported yet", admin.ErrInvalidPool)
-	}
-	if err := pm.s.layer.Decommission(context.WithoutCancel(ctx), idx, pm.finished(idx)); err != nil {
-		return err
-	}
-	return pm.setState(ctx, idx, "draining")
+// poolsLocked is Pools for a caller holding pm.mu.
+func (pm *poolManager) poolsLocked(ctx context.Context) []adminapi.Pool {
+	pm.mu.Unlock()
+	defer pm.mu.Lock()
+	return pm.Pools(ctx)
 }
 
+// Decommission implements admin.PoolManager: record the pool draining with this
+// node as the owner of the drain, and make every node apply it.
+func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
+	ctx = context.WithoutCancel(ctx)
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	st, err := pm.load(ctx)
+	if err != nil {
+		return err
+	}
+	rec := st.find(idx)
+	if rec == nil || rec.State == poolRemoved {
+		return fmt.Errorf("%w: %d", objects.ErrPoolNotFound, idx)
+	}
+	switch rec.State {
+	case poolJoining:
+		return fmt.Errorf("%w: %d", objects.ErrPoolJoining, idx)
+	case poolDraining:
+		if rec.Owner != pm.s.cfg.Address && pm.s.cluster {
+			// Take the drain over (its owner may be gone for good).
+			pm.s.cfg.Logger.Warn("taking over a decommission", "pool", idx, "owner", rec.Owner)
+		}
+	default:
+		active := 0
+		for _, p := range st.Pools {
+			if p.State == poolActive {
+				active++
+			}
+		}
+		if active <= 1 {
+			return objects.ErrLastPool
+		}
+	}
+	rec.State, rec.Owner = poolDraining, pm.s.cfg.Address
+	if err := pm.save(ctx, st); err != nil {
+		return err
+	}
+	if err := pm.applyLocked(ctx); err != nil {
+		return err
+	}
+	pm.broadcast(ctx)
+	return nil
+}
+
+// finished records a drain this node ran to the end.
 func (pm *poolManager) finished(idx int) func(error) {
 	return func(err error) {
-		if err == nil {
-			if err := pm.setState(context.Background(), idx, "removed"); err != nil {
-				pm.s.cfg.Logger.Error("recording a decommissioned pool", "pool", idx, "err", err)
+		if err != nil {
+			return
+		}
+		ctx := context.Background()
+		pm.mu.Lock()
+		defer pm.mu.Unlock()
+		st, lerr := pm.load(ctx)
+		if lerr == nil {
+			if rec := st.find(idx); rec != nil {
+				rec.State = poolRemoved
+			}
+			lerr = pm.save(ctx, st)
+		}
+		if op := pm.opened[idx]; lerr == nil && op != nil {
+			// The drained pool's own copy says so too: a node whose command line
+			// still names it reads pools.json from it first.
+			raw, _ := json.Marshal(st)
+			if err := pm.s.layer.WriteConfigTo(ctx, op.drives, poolsDoc, raw); err != nil {
+				pm.s.cfg.Logger.Warn("recording the decommission on the drained pool", "pool", idx, "err", err)
+			}
+		}
+		if lerr != nil {
+			pm.s.cfg.Logger.Error("recording a decommissioned pool", "pool", idx, "err", lerr)
+			return
+		}
+		pm.applyLocked(ctx)
+		pm.broadcast(ctx)
+	}
+}
+
+// reloadAll applies pools.json on this node and on every other node, returning
+// each node's result (this node under its own address).
+func (pm *poolManager) reloadAll(ctx context.Context) map[string]error {
+	res := pm.broadcast(ctx)
+	res[pm.s.cfg.Address] = pm.applyLocked(ctx)
+	return res
+}
+
+// reload applies pools.json (the RPC handler and the poll).
+func (pm *poolManager) reload(ctx context.Context) error {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	return pm.applyLocked(ctx)
+}
+
+// applyLocked brings this node's pools in line with pools.json.
+func (pm *poolManager) applyLocked(ctx context.Context) error {
+	raw, st, err := pm.loadRaw(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	recorded := map[int]bool{}
+	// Pools come in before pools go: removing the command line's only pool
+	// needs its successor in place.
+	recs := append([]poolRecord(nil), st.Pools...)
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].State != poolRemoved && recs[j].State == poolRemoved })
+	for _, rec := range recs {
+		recorded[rec.Index] = true
+		if err := pm.applyRecord(ctx, rec); err != nil {
+			errs = append(errs, fmt.Errorf("pool %d: %w", rec.Index, err))
+		}
+	}
+	// A pool added without a record left is an addition rolled back.
+	for idx := range pm.opened {
+		if idx >= pm.cmdline && !recorded[idx] {
+			pm.closePool(idx)
+		}
+	}
+	if len(errs) == 0 {
+		pm.applied = raw
+	}
+	return errors.Join(errs...)
+}
+
+func (pm *poolManager) applyRecord(ctx context.Context, rec poolRecord) error {
+	l := pm.s.layer
+	op, open := pm.opened[rec.Index]
+	if open && rec.Index >= pm.cmdline && !slices.Equal(raws(op.eps), raws(interleaveRecord(rec))) {
+		// The index was reused after a rolled-back addition this node missed.
+		pm.closePool(rec.Index)
+		open = false
+	}
+	if rec.State == poolRemoved {
+		if open {
+			if rec.Index < pm.cmdline {
+				// A command-line pool stays opened (its argument is still given)
+				// but leaves the layer.
+				if err := l.RemovePool(rec.Index); err != nil && !errors.Is(err, objects.ErrPoolNotFound) {
+					return err
+				}
+				return nil
+			}
+			pm.closePool(rec.Index)
+		}
+		return nil
+	}
+	if !open {
+		if rec.Index < pm.cmdline {
+			return fmt.Errorf("command-line pool not opened")
+		}
+		eps, err := parseEndpoints(rec.Drives)
+		if err != nil {
+			return err
+		}
+		lay, err := layout.Plan(len(eps), rec.Parity)
+		if err != nil {
+			return err
+		}
+		op, sets, err := pm.s.openPool(ctx, interleave(eps), lay, rec.Index, rec.State == poolJoining)
+		if err != nil {
+			return err
+		}
+		if err := l.AddPool(ctx, rec.Index, sets, lay.ParityShards, objects.AddPoolOptions{Joining: rec.State == poolJoining, NoBuckets: true}); err != nil {
+			pm.s.closeDrives(op)
+			return err
+		}
+		pm.opened[rec.Index] = op
+	}
+	switch rec.State {
+	case poolActive:
+		return l.ActivatePool(rec.Index)
+	case poolDraining:
+		if !pm.s.cluster || rec.Owner == pm.s.cfg.Address {
+			err := l.Decommission(context.Background(), rec.Index, pm.finished(rec.Index))
+			if errors.Is(err, objects.ErrPoolDraining) || errors.Is(err, objects.ErrPoolNotFound) {
+				return nil // running already, or done
+			}
+			return err
+		}
+		return l.MarkDraining(rec.Index)
+	}
+	return nil
+}
+
+// interleaveRecord is a recorded pool's endpoints in slot order.
+func interleaveRecord(rec poolRecord) []endpoint {
+	eps, err := parseEndpoints(rec.Drives)
+	if err != nil {
+		return nil
+	}
+	return interleave(eps)
+}
+
+// closePool drops an admin-added pool from the layer and closes its drives.
+func (pm *poolManager) closePool(idx int) {
+	if err := pm.s.layer.RemovePool(idx); err != nil && !errors.Is(err, objects.ErrPoolNotFound) {
+		pm.s.cfg.Logger.Error("removing a pool", "pool", idx, "err", err)
+	}
+	if op := pm.opened[idx]; op != nil {
+		pm.s.closeDrives(op)
+	}
+	delete(pm.opened, idx)
+}
+
+// nodes is every other node that serves drives of a pool this node knows.
+func (pm *poolManager) nodes() []string {
+	seen := map[string]bool{pm.s.cfg.Address: true}
+	var out []string
+	for _, op := range pm.opened {
+		for _, e := range op.eps {
+			if e.node != "" && !seen[e.node] {
+				seen[e.node] = true
+				out = append(out, e.node)
 			}
 		}
 	}
+	return out
 }
 
-// openPool opens (and with format, formats) the local drives of pool idx and cuts
-// them into sets.
-func (s *Server) openPool(ctx context.Context, drives []string, lay layout.Layout, idx int, format bool) ([][]drive.Drive, error) {
-	group := drive.NewSyncGroup()
-	opened := make([]drive.Drive, len(drives))
-	for i, d := range drives {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
-		}
-		ld, err := drive.OpenLocal(d, group)
-		if err != nil {
-			return nil, err
-		}
-		s.drives = append(s.drives, ld)
-		opened[i] = ld
+// broadcast asks every other node to apply pools.json and waits for the answers.
+func (pm *poolManager) broadcast(ctx context.Context) map[string]error {
+	res := map[string]error{}
+	if !pm.s.cluster {
+		return res
 	}
-	states := readFormats(ctx, opened, drives)
-	res, err := layout.ReconcileStates(states, lay, idx)
+	nodes := pm.nodes()
+	// A pool being added may name nodes no opened pool has yet.
+	if _, st, err := pm.loadRaw(ctx); err == nil {
+		seen := map[string]bool{pm.s.cfg.Address: true}
+		for _, n := range nodes {
+			seen[n] = true
+		}
+		for _, rec := range st.Pools {
+			if rec.State == poolRemoved {
+				continue
+			}
+			eps, _ := parseEndpoints(rec.Drives)
+			for _, e := range eps {
+				if e.node != "" && !seen[e.node] {
+					seen[e.node] = true
+					nodes = append(nodes, e.node)
+				}
+			}
+		}
+	}
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = pm.s.callReload(ctx, n)
+		}()
+	}
+	wg.Wait()
+	for i, n := range nodes {
+		res[n] = errs[i]
+		if errs[i] != nil {
+			pm.s.cfg.Logger.Warn("node did not apply the pool change (it applies pools.json when it starts or polls)", "node", n, "err", errs[i])
+		}
+	}
+	return res
+}
+
+// poll re-applies pools.json when it changed (a node that missed a reload).
+func (pm *poolManager) poll() {
+	t := time.NewTicker(pollPools)
+	defer t.Stop()
+	for {
+		select {
+		case <-pm.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), pollPools)
+		raw, _, err := pm.loadRaw(ctx)
+		pm.mu.Lock()
+		changed := err == nil && !bytes.Equal(raw, pm.applied)
+		pm.mu.Unlock()
+		if changed {
+			if err := pm.reload(ctx); err != nil {
+				pm.s.cfg.Logger.Warn("applying pools.json", "err", err)
+			}
+		}
+		cancel()
+	}
+}
+
+// The pools RPC: POST /cairn/rpc/v1/pools/reload.
+const poolsRPCPath = "/cairn/rpc/v1/pools/reload"
+
+func (s *Server) servePoolsRPC(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.Verify(r, s.cfg.Now()); err != nil {
+		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != poolsRPCPath {
+		http.Error(w, "bad rpc path", http.StatusBadRequest)
+		return
+	}
+	if s.pools == nil || s.layer == nil {
+		http.Error(w, "node is starting", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.pools.reload(r.Context()); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) callReload(ctx context.Context, node string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.scheme+node+poolsRPCPath, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+		return err
 	}
-	if res.Fresh && !format {
-		return nil, fmt.Errorf("pool %d: drives %v are blank; expected a formatted pool", idx, drives)
+	s.auth.Sign(req, s.cfg.Now())
+	resp, err := s.rpcClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// openPool opens the drives of pool idx — this node's as local drives (created
+// and served over RPC), the others' as remote drives — and cuts them into sets.
+// Unless blank is allowed (a joining pool, formatted afterwards), the drives must
+// carry this deployment's identity for slot and pool; in a cluster, drives that
+// cannot be reached are accepted offline.
+func (s *Server) openPool(ctx context.Context, eps []endpoint, lay layout.Layout, idx int, blank bool) (*openedPool, [][]drive.Drive, error) {
+	op := &openedPool{eps: eps, lay: lay}
+	for _, e := range eps {
+		if e.node != "" && e.node != s.cfg.Address {
+			op.drives = append(op.drives, s.remoteDrive(e))
+			continue
+		}
+		if err := os.MkdirAll(e.path, 0o755); err != nil {
+			s.closeDrives(op)
+			return nil, nil, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+		}
+		ld, err := drive.OpenLocal(e.path, s.syncGroup)
+		if err != nil {
+			s.closeDrives(op)
+			return nil, nil, err
+		}
+		s.addLocal(e.path, ld)
+		op.drives = append(op.drives, ld)
+	}
+	if !blank {
+		states := readFormats(ctx, op.drives, raws(eps))
+		res, err := layout.ReconcileStates(states, lay, idx)
+		switch {
+		case err != nil && s.cluster && (errors.Is(err, layout.ErrNoQuorum) || unreachable(states)):
+			s.cfg.Logger.Warn("pool drives unreachable; using them once they answer", "pool", idx, "err", err)
+		case err != nil:
+			s.closeDrives(op)
+			return nil, nil, fmt.Errorf("%w: %v", admin.ErrInvalidPool, err)
+		case res.Fresh:
+			s.closeDrives(op)
+			return nil, nil, fmt.Errorf("pool %d: drives %v are blank; expected a formatted pool", idx, raws(eps))
+		default:
+			for _, i := range res.ToWrite { // replacements of this node's drives
+				if eps[i].node == "" || eps[i].node == s.cfg.Address {
+					writeFormat(ctx, op.drives[i], res.Formats[i])
+				}
+			}
+		}
+	}
+	sets := make([][]drive.Drive, lay.SetCount)
+	for i, d := range op.drives {
+		set, _ := layout.SetOf(i, lay)
+		if _, ok := d.(*drive.Local); ok {
+			clearTemp(ctx, d, s.cfg.Logger)
+		}
+		sets[set] = append(sets[set], s.metrics.WrapDrive(d, idx, set, eps[i].raw))
+	}
+	return op, sets, nil
+}
+
+// formatPool writes the identity of a new pool's drives (through the drive
+// interface: a cluster's remote drives over RPC).
+func (s *Server) formatPool(ctx context.Context, op *openedPool, idx int) error {
+	states := readFormats(ctx, op.drives, raws(op.eps))
+	res, err := layout.ReconcileStates(states, op.lay, idx)
+	if err != nil {
+		return err
 	}
 	for _, i := range res.ToWrite {
 		f := res.Formats[i]
 		if res.Fresh {
 			f.DeploymentID = s.deploy // the new pool joins this deployment
 		}
-		if err := writeFormat(ctx, opened[i], f); err != nil {
-			return nil, err
+		if err := writeFormat(ctx, op.drives[i], f); err != nil {
+			return fmt.Errorf("drive %s: writing identity: %w", op.eps[i].raw, err)
 		}
 	}
-	sets := make([][]drive.Drive, lay.SetCount)
-	for i, d := range opened {
-		set, _ := layout.SetOf(i, lay)
-		clearTemp(ctx, d, s.cfg.Logger)
-		sets[set] = append(sets[set], s.metrics.WrapDrive(d, idx, set, drives[i]))
+	for i, f := range res.Formats {
+		if f.DeploymentID != "" && f.DeploymentID != s.deploy && !res.Fresh {
+			return fmt.Errorf("drive %s belongs to deployment %s, not %s", op.eps[i].raw, f.DeploymentID, s.deploy)
+		}
 	}
-	return sets, nil
+	return nil
 }
 
-// restorePools brings back, at start, the pools recorded in pools.json.
-func (s *Server) restorePools(ctx context.Context) error {
-	pm := s.pools
-	st, err := pm.load(ctx)
-	if err != nil {
-		return err
+func raws(eps []endpoint) []string {
+	out := make([]string, len(eps))
+	for i, e := range eps {
+		out[i] = e.raw
 	}
-	for _, rec := range st.Pools {
-		if rec.Index == 0 || rec.State == "removed" {
-			continue
-		}
-		lay, err := layout.Plan(len(rec.Drives), rec.Parity)
-		if err != nil {
-			return err
-		}
-		sets, err := s.openPool(ctx, rec.Drives, lay, rec.Index, false)
-		if err != nil {
-			return fmt.Errorf("pool %d: %w", rec.Index, err)
-		}
-		if err := s.layer.AddPool(ctx, rec.Index, sets, lay.ParityShards); err != nil {
-			return fmt.Errorf("pool %d: %w", rec.Index, err)
-		}
-	}
-	for _, rec := range st.Pools {
-		if rec.Index == 0 && rec.State == "removed" {
-			if err := s.layer.RemovePool(0); err != nil {
-				return err
-			}
-		}
-	}
-	s.layer.ResumeDecommission(ctx, func(idx int, err error) { pm.finished(idx)(err) })
-	return nil
+	return out
 }
 
 func isWithin(p, dir string) bool {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cairn-io/cairn/server"
 	"github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/servertest"
 )
@@ -100,4 +102,37 @@ func TestPoolsLive(t *testing.T) {
 		t.Fatalf("pools after restart: %+v %v", ps, err)
 	}
 	check(srv2.Client())
+}
+
+func TestExpandPools(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		sizes []int
+		err   string
+	}{
+		{"plain drives are one pool", []string{"/a", "/b", "/c", "/d"}, []int{4}, ""},
+		{"one pool per patterned argument", []string{"/p0/d{1...4}", "/p1/d{1...6}"}, []int{4, 6}, ""},
+		{"comma-separated patterns are one pool", []string{"http://a:9000/d{1...4},http://b:9000/d{1...4}"}, []int{8}, ""},
+		{"mixed forms", []string{"/p0/d{1...4}", "/x"}, nil, "mix of drive arguments"},
+		{"nothing", nil, nil, "no drives"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pools, err := server.ExpandPools(tc.args)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(pools) != len(tc.sizes) {
+				t.Fatalf("%v %v", pools, err)
+			}
+			for i, p := range pools {
+				if len(p) != tc.sizes[i] {
+					t.Fatalf("pool %d: %d drives", i, len(p))
+				}
+			}
+		})
+	}
 }

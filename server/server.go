@@ -50,9 +50,12 @@ import (
 
 // Config configures a server.
 type Config struct {
-	// Drives are the pool's drives, already expanded (see ExpandDrives): local
-	// directory paths for a single node, or http://host:port/path endpoints for a
-	// cluster (every node gets the same list; see cluster.go).
+	// Pools are the command line's pools, each a list of drives already expanded
+	// (see ExpandPools): local directory paths for a single node, or
+	// http://host:port/path endpoints for a cluster (every node gets the same
+	// lists; see cluster.go). Pools added later live in pools.json (pools.go).
+	Pools [][]string
+	// Drives, when Pools is empty, is the one pool's drives.
 	Drives []string
 	// Address is this node's host:port: in a cluster, the endpoints with this
 	// host:port are its local drives.
@@ -98,7 +101,13 @@ type Config struct {
 // Server is a running object server's parts. Serve it with Serve or use Handler.
 type Server struct {
 	cfg         Config
-	local       map[string]drive.Drive // this node's drives by path, served over RPC
+	local       map[string]drive.Drive // this node's drives by path (guarded by drivesMu)
+	drivesMu    sync.Mutex
+	rpcDrives   *drive.RPCHandler // serves the local drives to the other nodes
+	auth        rpcauth.Auth      // node-to-node requests
+	rpcClient   *http.Client      // remote drives and the pools RPC
+	scheme      string            // of node-to-node URLs: http:// or https://
+	syncGroup   *drive.SyncGroup  // group-commits the local drives' flushes
 	app         atomic.Pointer[http.Handler]
 	rpc         http.Handler
 	lockRPC     http.Handler
@@ -110,7 +119,7 @@ type Server struct {
 	served      chan struct{} // closed when Serve returns
 	layout      layout.Layout
 	deploy      string
-	drives      []*drive.Local
+	drives      []*drive.Local // guarded by drivesMu
 	layer       *objects.Layer
 	handler     http.Handler
 	httpSrv     *http.Server
@@ -137,6 +146,38 @@ func ExpandDrives(args []string) ([]string, error) {
 		out = append(out, ds...)
 	}
 	return out, nil
+}
+
+// ExpandPools turns command-line arguments into pools. As with the drive list of
+// earlier versions, arguments without ellipsis patterns ("./d1 ./d2 ./d3 ./d4")
+// are all one pool; arguments with patterns are one pool each, and inside one
+// argument comma-separated patterns are one pool
+// ("http://a:9000/d{1...4},http://b:9000/d{1...4}"). Mixing the two forms is refused.
+func ExpandPools(args []string) ([][]string, error) {
+	patterned := 0
+	for _, a := range args {
+		if strings.Contains(a, "...") || strings.Contains(a, ",") {
+			patterned++
+		}
+	}
+	if patterned == 0 {
+		if len(args) == 0 {
+			return nil, errors.New("no drives given")
+		}
+		return [][]string{append([]string(nil), args...)}, nil
+	}
+	if patterned != len(args) {
+		return nil, errors.New("mix of drive arguments with and without {1...n} patterns: either list every drive of one pool, or give each pool as one argument with patterns")
+	}
+	var pools [][]string
+	for _, a := range args {
+		ds, err := layout.ExpandPool(a)
+		if err != nil {
+			return nil, err
+		}
+		pools = append(pools, ds)
+	}
+	return pools, nil
 }
 
 // Credential rules for root credentials.
@@ -170,83 +211,89 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := CheckCredentials(cfg.RootUser, cfg.RootPassword); err != nil {
 		return nil, err
 	}
-	if len(cfg.Drives) == 0 {
-		return nil, errors.New("no drives given")
+	if len(cfg.Pools) == 0 && len(cfg.Drives) > 0 {
+		cfg.Pools = [][]string{cfg.Drives}
 	}
-	lay, err := layout.Plan(len(cfg.Drives), cfg.Parity)
+	specs, err := planPools(cfg.Pools, cfg.Parity)
 	if err != nil {
 		return nil, err
 	}
-	eps, err := parseEndpoints(cfg.Drives)
-	if err != nil {
-		return nil, err
-	}
-	cluster := eps[0].node != ""
+	cluster := specs[0].eps[0].node != ""
 	if cluster && cfg.Listener == nil {
 		return nil, errors.New("a cluster node needs its listener before it boots")
 	}
-	eps = interleave(eps)
-	s := &Server{cfg: cfg, layout: lay, cluster: cluster}
+	s := &Server{cfg: cfg, layout: specs[0].lay, cluster: cluster}
 	s.metrics = newMetrics(cfg, s.metricsKeyToken)
+	s.pools = newPoolManager(s)
+	s.pools.cmdline = len(specs)
 	auth := rpcauth.New(clusterKey(cfg))
-	drives, err := s.openEndpoints(eps, auth)
-	if err != nil {
+	s.initRemote(auth)
+	for i := range specs {
+		specs[i].drives = s.openEndpoints(specs[i].eps)
+	}
+	if len(s.local) == 0 {
 		s.Close()
-		return nil, err
+		return nil, fmt.Errorf("none of the endpoints belongs to this node (--address %s)", cfg.Address)
 	}
 	var locker objects.ClusterLocker
 	if cluster {
-		s.rpc = &drive.RPCHandler{Drives: s.local, Auth: auth, Now: cfg.Now}
-		table, client := s.clusterLocks(ctx, eps, auth)
+		s.rpc = s.rpcDrives
+		var all []endpoint
+		for _, sp := range specs {
+			all = append(all, sp.eps...)
+		}
+		table, client := s.clusterLocks(ctx, all, auth)
 		s.lockRPC = &dlock.Handler{Table: table, Auth: auth}
 		locker = client
 		go s.Serve(cfg.Listener) // storage RPC, locks and liveness while booting
 	}
-	var res layout.Result
-	for {
-		res, err = s.formatDrives(ctx, drives, eps, lay, cluster)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, errNotYet) {
+	var poolSets [][][]drive.Drive
+	var fresh []bool
+	for idx, sp := range specs {
+		res, err := s.bootFormat(ctx, sp, idx, cluster)
+		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		cfg.Logger.Info("waiting for the other nodes", "reason", err)
-		select {
-		case <-ctx.Done():
-			s.Close()
-			return nil, fmt.Errorf("booting: %w (last: %v)", ctx.Err(), err)
-		case <-time.After(time.Second):
-		}
-	}
-	for _, i := range res.Replaced {
-		cfg.Logger.Warn("blank drive accepted as replacement; the scanner rebuilds it", "drive", eps[i].raw)
-	}
-	for _, f := range res.Formats {
-		if f.DeploymentID != "" {
-			s.deploy = f.DeploymentID
-			break
-		}
-	}
-	offline := map[int]bool{}
-	for _, i := range res.Offline {
-		offline[i] = true
-	}
-	sets := make([][]drive.Drive, lay.SetCount)
-	for i, d := range drives {
-		set, _ := layout.SetOf(i, lay)
-		if ld, ok := d.(*drive.Local); ok {
-			if offline[i] {
-				d = drive.Offline(eps[i].raw)
-			} else {
-				clearTemp(ctx, ld, cfg.Logger)
+		if s.deploy == "" {
+			for _, f := range res.Formats {
+				if f.DeploymentID != "" {
+					s.deploy = f.DeploymentID
+					break
+				}
 			}
 		}
-		sets[set] = append(sets[set], s.metrics.WrapDrive(d, 0, set, eps[i].raw))
+		for i, f := range res.Formats {
+			if !res.Fresh && f.DeploymentID != "" && f.DeploymentID != s.deploy {
+				s.Close()
+				return nil, fmt.Errorf("pool %d: drive %s belongs to deployment %s, pool 0 to %s", idx, sp.eps[i].raw, f.DeploymentID, s.deploy)
+			}
+		}
+		for _, i := range res.Replaced {
+			cfg.Logger.Warn("blank drive accepted as replacement; the scanner rebuilds it", "drive", sp.eps[i].raw)
+		}
+		offline := map[int]bool{}
+		for _, i := range res.Offline {
+			offline[i] = true
+		}
+		sets := make([][]drive.Drive, sp.lay.SetCount)
+		for i, d := range sp.drives {
+			set, _ := layout.SetOf(i, sp.lay)
+			if ld, ok := d.(*drive.Local); ok {
+				if offline[i] {
+					d = drive.Offline(sp.eps[i].raw)
+				} else {
+					clearTemp(ctx, ld, cfg.Logger)
+				}
+			}
+			sets[set] = append(sets[set], s.metrics.WrapDrive(d, idx, set, sp.eps[i].raw))
+		}
+		poolSets = append(poolSets, sets)
+		fresh = append(fresh, res.Fresh)
+		s.pools.opened[idx] = &openedPool{eps: sp.eps, drives: sp.drives, lay: sp.lay}
 	}
 	s.layer, err = objects.New(objects.Config{
-		Sets: sets, Parity: lay.ParityShards, DeploymentID: s.deploy,
+		Sets: poolSets[0], Parity: specs[0].lay.ParityShards, DeploymentID: s.deploy,
 		Now: cfg.Now, Logger: cfg.Logger, BucketCacheTTL: bucketCacheTTL(cluster),
 		ClusterLocker: locker, TrashDelay: trashDelay(cluster),
 	})
@@ -254,12 +301,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	s.pools = &poolManager{s: s}
-	if !cluster {
-		if err := s.restorePools(ctx); err != nil {
+	for idx := 1; idx < len(specs); idx++ {
+		// A pool new on the command line gets the existing buckets from the node
+		// that formatted it; failing that, buckets appear on it with their first
+		// object.
+		if err := s.layer.AddPool(ctx, idx, poolSets[idx], specs[idx].lay.ParityShards, objects.AddPoolOptions{NoBuckets: true}); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("restoring pools: %w", err)
+			return nil, err
 		}
+		if fresh[idx] {
+			if err := s.layer.CreateBuckets(ctx, idx); err != nil {
+				cfg.Logger.Warn("creating the buckets on a new pool", "pool", idx, "err", err)
+			}
+		}
+	}
+	if err := s.pools.reload(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("restoring pools: %w", err)
+	}
+	if cluster {
+		go s.pools.poll()
 	}
 	s.metrics.Watch(s.layer)
 	s.openLifecycle() // installs scanner hooks: before StartBackground
@@ -298,6 +359,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.rpc != nil && strings.HasPrefix(r.URL.Path, drive.RPCPrefix) {
 		s.rpc.ServeHTTP(w, r)
+		return
+	}
+	if s.rpc != nil && strings.HasPrefix(r.URL.Path, poolsRPCPath) {
+		s.servePoolsRPC(w, r)
 		return
 	}
 	if s.lockRPC != nil && strings.HasPrefix(r.URL.Path, dlock.RPCPrefix) {
@@ -415,11 +480,16 @@ func (s *Server) Close() error {
 	if s.stopIAM != nil {
 		s.stopIAM()
 	}
+	if s.pools != nil {
+		s.pools.stopOnce.Do(func() { close(s.pools.stop) })
+	}
 	if s.layer != nil {
 		s.layer.Close()
 	}
+	s.drivesMu.Lock()
 	for _, d := range s.drives {
 		d.Close()
 	}
+	s.drivesMu.Unlock()
 	return nil
 }

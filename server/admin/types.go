@@ -240,12 +240,18 @@ func (e *Error) Error() string {
 
 // Pool describes one server pool (GET /pools).
 type Pool struct {
-	Index        int                 `json:"index"`
-	Sets         int                 `json:"sets"`
-	Drives       int                 `json:"drives"`
-	TotalBytes   uint64              `json:"totalBytes"`
-	FreeBytes    uint64              `json:"freeBytes"`
-	Draining     bool                `json:"draining"`
+	Index      int    `json:"index"`
+	Sets       int    `json:"sets"`
+	Drives     int    `json:"drives"`
+	TotalBytes uint64 `json:"totalBytes"`
+	FreeBytes  uint64 `json:"freeBytes"`
+	Draining   bool   `json:"draining"`
+	// State is "active" (takes new objects), "joining" (being added: every node
+	// reads it, none writes to it yet) or "draining" (being decommissioned).
+	State string `json:"state"`
+	// Endpoints are the pool's drives in slot order (local paths on a single
+	// node, http(s)://host:port/path in a cluster).
+	Endpoints    []string            `json:"endpoints,omitempty"`
 	Decommission *DecommissionStatus `json:"decommission,omitempty"`
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/rpcauth"
@@ -66,11 +67,41 @@ func codeError(code, msg string) error {
 }
 
 // RPCHandler serves the local drives to other nodes. Drives are addressed by name
-// (their path as it appears in the cluster's drive list).
+// (their path as it appears in the cluster's drive list). Drives is read only
+// under the handler's lock: after the handler serves, change it with Add and
+// Remove (a pool added to a running cluster).
 type RPCHandler struct {
 	Drives map[string]Drive
 	Auth   RPCAuth
 	Now    func() time.Time
+	mu     sync.RWMutex
+}
+
+// Add serves d under name.
+func (h *RPCHandler) Add(name string, d Drive) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.Drives == nil {
+		h.Drives = map[string]Drive{}
+	}
+	h.Drives[name] = d
+}
+
+// Remove stops serving the drive called name.
+func (h *RPCHandler) Remove(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.Drives, name)
+}
+
+func (h *RPCHandler) lookup(name string) (Drive, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	d, ok := h.Drives[name]
+	if !ok {
+		d, ok = h.Drives["/"+name] // absolute drive paths travel without their leading slash
+	}
+	return d, ok
 }
 
 func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -89,10 +120,7 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, op := rest[:i], rest[i+1:]
-	d, ok := h.Drives[name]
-	if !ok {
-		d, ok = h.Drives["/"+name] // absolute drive paths travel without their leading slash
-	}
+	d, ok := h.lookup(name)
 	if !ok {
 		writeRPCError(w, fmt.Errorf("%w: no drive %q on this node", ErrOffline, name))
 		return

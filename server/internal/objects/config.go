@@ -79,6 +79,25 @@ func (l *Layer) WriteConfig(ctx context.Context, name string, data []byte) error
 	})
 }
 
+// WriteConfigTo stores a configuration document on drives outside the layer: a
+// pool that just left it keeps, for a node that starts with it on its command
+// line, the last word on what happened to it.
+func (l *Layer) WriteConfigTo(ctx context.Context, drives []drive.Drive, name string, data []byte) error {
+	p, err := configPath(name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range drives {
+		if err := d.WriteFile(ctx, p, data); err != nil {
+			errs = append(errs, err)
+		} else if err := d.Sync(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // DeleteConfig removes a configuration document (absent is not an error).
 func (l *Layer) DeleteConfig(ctx context.Context, name string) error {
 	p, err := configPath(name)

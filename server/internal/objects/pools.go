@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,9 +29,13 @@ import (
 // restart.
 
 type pool struct {
-	idx      int
-	sets     []*set
+	idx  int
+	sets []*set
+	// draining: the pool takes no new objects (it is being decommissioned here
+	// or on another node, or it is still joining the cluster); joining tells the
+	// last case apart.
 	draining atomic.Bool
+	joining  atomic.Bool
 	decom    decomStats
 }
 
@@ -53,6 +58,7 @@ type PoolStatus struct {
 	Total        uint64              `json:"totalBytes"`
 	Free         uint64              `json:"freeBytes"`
 	Draining     bool                `json:"draining"`
+	Joining      bool                `json:"joining,omitempty"`
 	Decommission *DecommissionStatus `json:"decommission,omitempty"`
 }
 
@@ -75,6 +81,7 @@ var (
 	ErrPoolNotFound = errors.New("objects: no such pool")
 	ErrLastPool     = errors.New("objects: cannot decommission the last active pool")
 	ErrPoolDraining = errors.New("objects: pool is already being decommissioned")
+	ErrPoolJoining  = errors.New("objects: pool is still joining the cluster")
 )
 
 func (l *Layer) poolList() []*pool {
@@ -192,7 +199,7 @@ func (p *pool) free(ctx context.Context) uint64 {
 func (l *Layer) Pools(ctx context.Context) []PoolStatus {
 	var out []PoolStatus
 	for _, p := range l.poolList() {
-		st := PoolStatus{Index: p.idx, Sets: len(p.sets), Draining: p.draining.Load()}
+		st := PoolStatus{Index: p.idx, Sets: len(p.sets), Draining: p.draining.Load() && !p.joining.Load(), Joining: p.joining.Load()}
 		for _, s := range p.sets {
 			st.Drives += len(s.drives)
 			for _, d := range s.drives {
@@ -202,7 +209,7 @@ func (l *Layer) Pools(ctx context.Context) []PoolStatus {
 				}
 			}
 		}
-		if p.draining.Load() {
+		if st.Draining {
 			st.Decommission = p.decomStatus()
 		}
 		out = append(out, st)
@@ -210,9 +217,22 @@ func (l *Layer) Pools(ctx context.Context) []PoolStatus {
 	return out
 }
 
+// AddPoolOptions says how AddPool brings a pool in.
+type AddPoolOptions struct {
+	// Joining adds the pool without letting it take new objects: reads and
+	// listings see it, placement does not, until ActivatePool. A cluster adds a
+	// pool this way on every node before any node places objects on it.
+	Joining bool
+	// NoBuckets skips creating the existing buckets on the pool's drives (they
+	// are there already: a pool brought back at start, or one prepared by
+	// CreateBuckets).
+	NoBuckets bool
+}
+
 // AddPool adds a pool of formatted drives to the running layer: every bucket is
-// created on it, then it takes new objects. It returns the pool's index.
-func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, parity int) error {
+// created on it (unless opts.NoBuckets), then it takes new objects (unless
+// opts.Joining).
+func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, parity int, opts AddPoolOptions) error {
 	for _, p := range l.poolList() {
 		if p.idx == idx {
 			return fmt.Errorf("objects: pool %d exists", idx)
@@ -222,6 +242,32 @@ func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, pari
 	if err != nil {
 		return err
 	}
+	if !opts.NoBuckets {
+		if err := l.createBuckets(ctx, p); err != nil {
+			return err
+		}
+	}
+	p.joining.Store(opts.Joining)
+	p.draining.Store(opts.Joining)
+	l.poolMu.Lock()
+	l.pools = append(append([]*pool(nil), l.pools...), p)
+	sort.Slice(l.pools, func(i, j int) bool { return l.pools[i].idx < l.pools[j].idx })
+	l.poolMu.Unlock()
+	l.log.Info("pool added", "pool", idx, "sets", len(sets), "joining", opts.Joining)
+	return nil
+}
+
+// CreateBuckets creates every bucket of the layer (directory and configuration)
+// on pool idx's drives.
+func (l *Layer) CreateBuckets(ctx context.Context, idx int) error {
+	p, err := l.poolByIndex(idx)
+	if err != nil {
+		return err
+	}
+	return l.createBuckets(ctx, p)
+}
+
+func (l *Layer) createBuckets(ctx context.Context, p *pool) error {
 	buckets, err := l.ListBuckets(ctx)
 	if err != nil {
 		return err
@@ -240,14 +286,35 @@ func (l *Layer) AddPool(ctx context.Context, idx int, sets [][]drive.Drive, pari
 				}
 			})
 			if count(ok) < s.writeQuorum() {
-				return fmt.Errorf("%w: bucket %s on the new pool", ErrWriteQuorum, b.Name)
+				return fmt.Errorf("%w: bucket %s on pool %d", ErrWriteQuorum, b.Name, p.idx)
 			}
 		}
 	}
-	l.poolMu.Lock()
-	l.pools = append(append([]*pool(nil), l.pools...), p)
-	l.poolMu.Unlock()
-	l.log.Info("pool added", "pool", idx, "sets", len(sets))
+	return nil
+}
+
+// ActivatePool lets a joining pool take new objects.
+func (l *Layer) ActivatePool(idx int) error {
+	p, err := l.poolByIndex(idx)
+	if err != nil {
+		return err
+	}
+	if p.joining.CompareAndSwap(true, false) {
+		p.draining.Store(false)
+		l.log.Info("pool active", "pool", idx)
+	}
+	return nil
+}
+
+// MarkDraining stops pool idx from taking new objects because another node
+// decommissions it (this node only stops placing objects there).
+func (l *Layer) MarkDraining(idx int) error {
+	p, err := l.poolByIndex(idx)
+	if err != nil {
+		return err
+	}
+	p.joining.Store(false)
+	p.draining.Store(true)
 	return nil
 }
 
@@ -294,6 +361,9 @@ func (l *Layer) Decommission(ctx context.Context, idx int, onDone func(error)) e
 	}
 	if !p.draining.Load() && active <= 1 {
 		return ErrLastPool
+	}
+	if p.joining.Load() {
+		return fmt.Errorf("%w: %d", ErrPoolJoining, idx)
 	}
 	if !p.decom.running.CompareAndSwap(false, true) {
 		return ErrPoolDraining

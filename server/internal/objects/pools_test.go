@@ -45,7 +45,7 @@ func TestPoolsAddAndDecommission(t *testing.T) {
 	l.DeleteObject(ctx, "ver", "doc", DeleteOptions{})
 
 	newPool, newRoots := newDrives(t, 6)
-	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2); err != nil {
+	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2, AddPoolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if ps := l.Pools(ctx); len(ps) != 2 || ps[1].Drives != 6 {
