@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-io/cairn/server/internal/dlock"
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/layout"
+	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/rpcauth"
 )
 
@@ -237,6 +238,7 @@ func (s *Server) openEndpoints(eps []endpoint) []drive.Drive {
 			drives[i] = drive.Offline(e.raw)
 			continue
 		}
+		ld.EnableIndex(objects.MetaIndex())
 		s.addLocal(e.path, ld)
 		drives[i] = ld
 	}

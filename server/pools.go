@@ -644,6 +644,7 @@ func (s *Server) openPool(ctx context.Context, eps []endpoint, lay layout.Layout
 			s.closeDrives(op)
 			return nil, nil, err
 		}
+		ld.EnableIndex(objects.MetaIndex())
 		s.addLocal(e.path, ld)
 		op.drives = append(op.drives, ld)
 	}

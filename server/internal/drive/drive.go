@@ -68,6 +68,10 @@ type Drive interface {
 	Sync(ctx context.Context) error
 	// Info reports capacity and health.
 	Info(ctx context.Context) (Info, error)
+	// Scan returns up to limit entries of the drive's metadata index of bucket
+	// with keys ≥ from, in key order (see index.go). ErrNoIndex: the drive keeps
+	// no usable index now; list by walking it.
+	Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error)
 }
 
 // Info is a drive's capacity and state.

@@ -33,6 +33,9 @@ func (o offline) Delete(context.Context, string, bool) error     { return o.err(
 func (o offline) List(context.Context, string) ([]string, error) { return nil, o.err() }
 func (o offline) Sync(context.Context) error                     { return o.err() }
 func (o offline) Info(context.Context) (Info, error)             { return Info{}, o.err() }
+func (o offline) Scan(context.Context, string, string, int) (IndexPage, error) {
+	return IndexPage{}, o.err()
+}
 
 // Op names a Drive method, for fault injection.
 type Op string
@@ -47,6 +50,7 @@ const (
 	OpRename    Op = "Rename"
 	OpDelete    Op = "Delete"
 	OpList      Op = "List"
+	OpScan      Op = "Scan"
 	OpSync      Op = "Sync"
 )
 
@@ -81,7 +85,7 @@ func (f *Faulty) Fail(op Op, err error) {
 
 // FailAll makes every operation return err (nil clears all).
 func (f *Faulty) FailAll(err error) {
-	for _, op := range []Op{OpReadFile, OpWriteFile, OpCreate, OpWrite, OpOpen, OpRead, OpRename, OpDelete, OpList, OpSync} {
+	for _, op := range []Op{OpReadFile, OpWriteFile, OpCreate, OpWrite, OpOpen, OpRead, OpRename, OpDelete, OpList, OpScan, OpSync} {
 		f.Fail(op, err)
 	}
 }
@@ -199,6 +203,13 @@ func (f *Faulty) List(ctx context.Context, p string) ([]string, error) {
 		return nil, err
 	}
 	return f.Drive.List(ctx, p)
+}
+
+func (f *Faulty) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+	if err := f.before(ctx, OpScan); err != nil {
+		return IndexPage{}, err
+	}
+	return f.Drive.Scan(ctx, bucket, from, limit)
 }
 
 func (f *Faulty) Sync(ctx context.Context) error {

@@ -3,6 +3,7 @@
 package drive
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ type Local struct {
 	fd     int // O_PATH|O_DIRECTORY descriptor of root
 	syncer *committer
 	tmpSeq atomic.Uint64
+	idx    *index // metadata index (index.go); nil unless EnableIndex
 }
 
 var _ Drive = (*Local)(nil)
@@ -53,8 +55,47 @@ func OpenLocal(root string, g *SyncGroup) (*Local, error) {
 	return &Local{root: abs, fd: fd, syncer: c}, nil
 }
 
-// Close releases the drive's directory descriptor.
-func (d *Local) Close() error { return unix.Close(d.fd) }
+// EnableIndex makes the drive keep a metadata index (see index.go) of the files
+// cfg names. Call it once, before the drive is used.
+func (d *Local) EnableIndex(cfg IndexConfig) { d.idx = openIndex(d, cfg) }
+
+// Scan implements Drive.
+func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+	if d.idx == nil {
+		return IndexPage{}, ErrNoIndex
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	return d.idx.scan(bucket, from, limit)
+}
+
+// indexed tells the index that the file at p now holds content (nil: gone).
+func (d *Local) indexed(p string, content []byte) {
+	if d.idx == nil {
+		return
+	}
+	if bucket, key, ok := d.idx.cfg.Key(p); ok {
+		d.idx.changed(bucket, key, content)
+	}
+}
+
+func (d *Local) isIndexed(p string) bool {
+	if d.idx == nil {
+		return false
+	}
+	_, _, ok := d.idx.cfg.Key(p)
+	return ok
+}
+
+// Close writes the metadata index out and releases the drive's directory
+// descriptor.
+func (d *Local) Close() error {
+	if d.idx != nil {
+		d.idx.close()
+	}
+	return unix.Close(d.fd)
+}
 
 func (d *Local) String() string { return d.root }
 
@@ -166,6 +207,7 @@ func (d *Local) WriteFile(ctx context.Context, p string, data []byte) error {
 		unix.Unlinkat(d.fd, tmp, 0)
 		return d.fail("write", p, err)
 	}
+	d.indexed(p, data)
 	return nil
 }
 
@@ -208,13 +250,18 @@ func (d *Local) Create(ctx context.Context, p string) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, d.fail("create", p, err)
 	}
-	return &fileWriter{f: f, d: d, p: p}, nil
+	w := &fileWriter{f: f, d: d, p: p}
+	if d.isIndexed(p) {
+		w.keep = &bytes.Buffer{} // small: a metadata file
+	}
+	return w, nil
 }
 
 type fileWriter struct {
-	f *os.File
-	d *Local
-	p string
+	f    *os.File
+	d    *Local
+	p    string
+	keep *bytes.Buffer // what was written, for the index
 }
 
 func (w *fileWriter) Write(b []byte) (int, error) {
@@ -222,12 +269,18 @@ func (w *fileWriter) Write(b []byte) (int, error) {
 	if err != nil {
 		err = w.d.fail("write", w.p, err)
 	}
+	if w.keep != nil {
+		w.keep.Write(b[:n])
+	}
 	return n, err
 }
 
 func (w *fileWriter) Close() error {
 	if err := w.f.Close(); err != nil {
 		return w.d.fail("close", w.p, err)
+	}
+	if w.keep != nil {
+		w.d.indexed(w.p, w.keep.Bytes())
 	}
 	return nil
 }
@@ -269,6 +322,14 @@ func (d *Local) Rename(ctx context.Context, src, dst string) error {
 	if err := d.rename(src, dst); err != nil {
 		return d.fail("rename", src+" → "+dst, err)
 	}
+	if d.isIndexed(src) {
+		d.indexed(src, nil)
+	}
+	if d.isIndexed(dst) {
+		if b, err := d.ReadFile(ctx, dst); err == nil {
+			d.indexed(dst, b)
+		}
+	}
 	return nil
 }
 
@@ -288,6 +349,13 @@ func (d *Local) Delete(ctx context.Context, p string, recursive bool) error {
 	}
 	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return d.fail("delete", p, err)
+	}
+	if d.idx != nil {
+		if recursive && !strings.Contains(p, "/") && !strings.HasPrefix(p, ".") {
+			d.idx.dropped(p) // a bucket directory
+		} else {
+			d.indexed(p, nil)
+		}
 	}
 	d.prune(path.Dir(p))
 	return nil

@@ -55,6 +55,14 @@ func OpenLocal(root string, _ *SyncGroup) (*Local, error) {
 // Close releases nothing here.
 func (d *Local) Close() error { return nil }
 
+// EnableIndex is a no-op here: on this platform listing walks the drive.
+func (d *Local) EnableIndex(cfg IndexConfig) {}
+
+// Scan implements Drive: no metadata index on this platform.
+func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+	return IndexPage{}, ErrNoIndex
+}
+
 func (d *Local) String() string { return d.root }
 
 // Root is the drive's absolute directory.

@@ -3,6 +3,7 @@ package drive
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ var errCodes = []struct {
 }{
 	{"NotFound", ErrNotFound}, {"Exists", ErrExists}, {"NotEmpty", ErrNotEmpty},
 	{"BadPath", ErrBadPath}, {"Offline", ErrOffline}, {"DiskFull", ErrDiskFull}, {"Faulty", ErrFaulty},
+	{"NoIndex", ErrNoIndex},
 }
 
 func errorCode(err error) string {
@@ -193,6 +195,14 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := d.Sync(ctx); err != nil {
 			fail(err)
 		}
+	case "scan":
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		page, err := d.Scan(ctx, q.Get("bucket"), q.Get("from"), min(max(limit, 1), 10000))
+		if err != nil {
+			fail(err)
+			return
+		}
+		w.Write(encodePage(page))
 	case "info":
 		info, err := d.Info(ctx)
 		if err != nil {
@@ -434,6 +444,81 @@ func (r *Remote) List(ctx context.Context, p string) ([]string, error) {
 
 func (r *Remote) Sync(ctx context.Context) error {
 	return r.simple(ctx, "sync", nil, nil, nil)
+}
+
+func (r *Remote) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	resp, err := r.call(ctx, "scan", url.Values{"bucket": {bucket}, "from": {from}, "limit": {strconv.Itoa(limit)}}, nil)
+	if err != nil {
+		return IndexPage{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return IndexPage{}, fmt.Errorf("drive %s: scan: %w: %w", r, ErrOffline, err)
+	}
+	page, err := decodePage(b)
+	if err != nil {
+		return IndexPage{}, fmt.Errorf("drive %s: scan: %w: %w", r, ErrFaulty, err)
+	}
+	return page, nil
+}
+
+// encodePage is an IndexPage on the wire: flags (1: End) · uvarint len(Next) ·
+// Next · then per entry uvarint len(key) · key · uvarint len(value) · value.
+func encodePage(p IndexPage) []byte {
+	n := 16 + len(p.Next)
+	for _, e := range p.Entries {
+		n += 2*binary.MaxVarintLen64 + len(e.Key) + len(e.Value)
+	}
+	b := make([]byte, 0, n)
+	if p.End {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(p.Next)))
+	b = append(b, p.Next...)
+	for _, e := range p.Entries {
+		b = binary.AppendUvarint(b, uint64(len(e.Key)))
+		b = append(b, e.Key...)
+		b = binary.AppendUvarint(b, uint64(len(e.Value)))
+		b = append(b, e.Value...)
+	}
+	return b
+}
+
+func decodePage(b []byte) (IndexPage, error) {
+	var p IndexPage
+	if len(b) == 0 || b[0] > 1 {
+		return p, errors.New("bad index page")
+	}
+	p.End = b[0] == 1
+	b = b[1:]
+	field := func() ([]byte, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, false
+		}
+		f := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return f, true
+	}
+	next, ok := field()
+	if !ok {
+		return p, errors.New("bad index page")
+	}
+	p.Next = string(next)
+	for len(b) > 0 {
+		k, ok1 := field()
+		v, ok2 := field()
+		if !ok1 || !ok2 {
+			return p, errors.New("bad index page entry")
+		}
+		p.Entries = append(p.Entries, IndexEntry{Key: string(k), Value: v})
+	}
+	return p, nil
 }
 
 func (r *Remote) Info(ctx context.Context) (Info, error) {

@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -45,7 +46,7 @@ func (l *Layer) list(ctx context.Context, bucket string, opts ListOptions, versi
 	if versions && opts.Marker != "" && opts.VersionMarker != "" {
 		inclusive, skipVersionsThrough = true, opts.VersionMarker
 	}
-	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive)
+	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive, true)
 	if err != nil {
 		return ListResult{}, err
 	}
@@ -132,7 +133,8 @@ func (l *Layer) list(ctx context.Context, bucket string, opts ListOptions, versi
 type entry struct {
 	key  string
 	file *meta.File
-	src  int // index of the iterator it came from, inside a merge
+	raw  []byte // a drive's encoded metadata, not decoded yet (index walks; file is nil)
+	src  int    // index of the iterator it came from, inside a merge
 	// consistent: every online drive of the set holds the same version history
 	// (set walks only; the scanner heals keys that are not).
 	consistent bool
@@ -146,12 +148,13 @@ type iterator interface {
 	err() error
 }
 
-// merged returns an iterator over all sets of the bucket.
-func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool) (iterator, error) {
+// merged returns an iterator over all sets of the bucket; with index, drives are
+// read through their metadata indexes (listings; see index.go).
+func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive, index bool) (iterator, error) {
 	sets := l.allSets()
 	its := make([]iterator, 0, len(sets))
 	for _, s := range sets {
-		it, err := s.walk(ctx, bucket, prefix, from, inclusive)
+		it, err := s.walk(ctx, bucket, prefix, from, inclusive, index)
 		if err != nil {
 			return nil, err
 		}
@@ -164,11 +167,15 @@ func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusi
 }
 
 // walk merges the walks of the set's drives, resolving each key's metadata.
-func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive bool) (iterator, error) {
+func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive, index bool) (iterator, error) {
 	its := make([]iterator, len(s.drives))
-	for i, d := range s.drives {
-		its[i] = newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
-	}
+	parallel(len(s.drives), func(i int) {
+		if index {
+			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
+		} else {
+			its[i] = newDriveWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
+		}
+	})
 	m := newMerge(its, nil)
 	m.combine = func(es []entry) entry {
 		metas := make([]driveMeta, len(s.drives))
@@ -180,8 +187,24 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 				metas[i].err = w.err()
 			}
 		}
-		for _, e := range es {
-			metas[e.src] = driveMeta{f: e.file}
+		same := sameRaw(es) // the common case from indexes: decode once
+		if same {
+			if f, err := meta.Unmarshal(es[0].raw); err == nil {
+				for _, e := range es {
+					metas[e.src] = driveMeta{f: f}
+				}
+			}
+		} else {
+			for _, e := range es {
+				if e.file == nil && e.raw != nil {
+					f, err := meta.Unmarshal(e.raw)
+					if err != nil {
+						continue // corrupt copy: this drive does not vote for the key
+					}
+					e.file = f
+				}
+				metas[e.src] = driveMeta{f: e.file}
+			}
 		}
 		f, err := s.resolve(metas)
 		if err != nil {
@@ -196,9 +219,11 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 			}
 		}
 		consistent := len(es) == live
-		for _, e := range es[1:] {
-			if consistent && e.file.Signature() != es[0].file.Signature() {
-				consistent = false
+		if !same {
+			for _, e := range es {
+				if m := metas[e.src]; consistent && (m.f == nil || m.f.Signature() != f.Signature()) {
+					consistent = false
+				}
 			}
 		}
 		return entry{key: es[0].key, file: f, consistent: consistent}
@@ -413,6 +438,19 @@ func (m *merge) err() error {
 		return m.its[0].err()
 	}
 	return nil
+}
+
+// sameRaw reports whether every entry carries the same encoded metadata.
+func sameRaw(es []entry) bool {
+	if es[0].raw == nil {
+		return false
+	}
+	for _, e := range es[1:] {
+		if e.raw == nil || !bytes.Equal(e.raw, es[0].raw) {
+			return false
+		}
+	}
+	return true
 }
 
 // newestEntry picks, among the sets (pools) holding one key, the entry whose latest

@@ -43,6 +43,7 @@ func newTestLayer(t *testing.T, n, parity int) *testLayer {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ld.EnableIndex(MetaIndex()) // listings read the index (index.go)
 		t.Cleanup(func() { ld.Close() })
 		f := drive.NewFaulty(ld)
 		tl.faulty = append(tl.faulty, f)

@@ -438,7 +438,7 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 			}
 			its := make([]iterator, 0, len(p.sets))
 			for _, s := range p.sets {
-				it, err := s.walk(ctx, b.Name, "", after, false)
+				it, err := s.walk(ctx, b.Name, "", after, false, false)
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,224 @@
+//go:build unix
+
+package drive_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+)
+
+// A toy metadata naming for the index: "<bucket>/<key>.m" files.
+func testIndexConfig(journalMax int) drive.IndexConfig {
+	return drive.IndexConfig{
+		Key: func(p string) (string, string, bool) {
+			stem, ok := strings.CutSuffix(p, ".m")
+			if !ok || strings.HasPrefix(p, ".") {
+				return "", "", false
+			}
+			b, k, ok := strings.Cut(stem, "/")
+			return b, k, ok
+		},
+		JournalMax: journalMax,
+	}
+}
+
+func openIndexed(t *testing.T, root string, journalMax int) *drive.Local {
+	t.Helper()
+	d, err := drive.OpenLocal(root, drive.NewSyncGroup())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.EnableIndex(testIndexConfig(journalMax))
+	return d
+}
+
+// scanAll reads the whole index of bucket from from, page by page.
+func scanAll(t *testing.T, d drive.Drive, bucket, from string, page int) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	last := ""
+	for {
+		p, err := d.Scan(context.Background(), bucket, from, page)
+		if err != nil {
+			t.Fatalf("scan from %q: %v", from, err)
+		}
+		for _, e := range p.Entries {
+			if e.Key <= last && last != "" {
+				t.Fatalf("out of order: %q after %q", e.Key, last)
+			}
+			last = e.Key
+			out[e.Key] = string(e.Value)
+		}
+		if p.End {
+			return out
+		}
+		if p.Next <= from {
+			t.Fatalf("scan does not advance: next %q from %q", p.Next, from)
+		}
+		from = p.Next
+	}
+}
+
+func waitIndex(t *testing.T, d drive.Drive, bucket string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := d.Scan(context.Background(), bucket, "", 1)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index of %s not ready: %v", bucket, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestIndex(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	d := openIndexed(t, root, 50) // small journals: many merges
+	want := map[string]string{}
+	put := func(k, v string) {
+		t.Helper()
+		if err := d.WriteFile(ctx, "bkt/"+k+".m", []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+		want[k] = v
+	}
+	for i := 0; i < 700; i++ {
+		put(fmt.Sprintf("k%04d", (i*7919)%700), fmt.Sprintf("v%d", i))
+	}
+	// Create streams and Delete: the index follows.
+	w, err := d.Create(ctx, "bkt/streamed.m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, "from a stream")
+	w.Close()
+	want["streamed"] = "from a stream"
+	for i := 0; i < 700; i += 3 {
+		k := fmt.Sprintf("k%04d", i)
+		d.Delete(ctx, "bkt/"+k+".m", false)
+		delete(want, k)
+	}
+	d.WriteFile(ctx, "bkt/not-metadata", []byte("x"))
+	d.WriteFile(ctx, "other/k.m", []byte("other bucket"))
+	time.Sleep(100 * time.Millisecond) // merges in the background
+	for _, page := range []int{1, 7, 1000} {
+		if got := scanAll(t, d, "bkt", "", page); !maps.Equal(got, want) {
+			t.Fatalf("page %d: index has %d keys, want %d", page, len(got), len(want))
+		}
+	}
+	if got := scanAll(t, d, "bkt", "k0500", 10); len(got) != countFrom(want, "k0500") {
+		t.Fatalf("from k0500: %d keys, want %d", len(got), countFrom(want, "k0500"))
+	}
+
+	t.Run("clean restart keeps the index", func(t *testing.T) {
+		d.Close()
+		d = openIndexed(t, root, 50)
+		if got := scanAll(t, d, "bkt", "", 100); !maps.Equal(got, want) {
+			t.Fatalf("after a clean restart: %d keys, want %d", len(got), len(want))
+		}
+	})
+	t.Run("unclean restart rebuilds it from the files", func(t *testing.T) {
+		put("after-restart", "x")
+		// No Close: as after kill -9. A change made behind the index's back is
+		// found by the rebuild.
+		os.WriteFile(filepath.Join(root, "bkt", "sneaky.m"), []byte("s"), 0o644)
+		want["sneaky"] = "s"
+		d2 := openIndexed(t, root, 50)
+		if _, err := d2.Scan(ctx, "bkt", "", 10); err == nil {
+			t.Fatal("index trusted after an unclean stop")
+		}
+		waitIndex(t, d2, "bkt")
+		if got := scanAll(t, d2, "bkt", "", 100); !maps.Equal(got, want) {
+			t.Fatalf("rebuilt: %d keys, want %d", len(got), len(want))
+		}
+		d2.Close()
+		d = openIndexed(t, root, 50)
+	})
+	t.Run("corrupt snapshot is rebuilt", func(t *testing.T) {
+		d.Close()
+		snap := filepath.Join(root, ".cairn", "index", "snap", "bkt.snap")
+		raw, err := os.ReadFile(snap)
+		if err != nil {
+			ents, _ := os.ReadDir(filepath.Dir(snap))
+			st, _ := os.ReadFile(filepath.Join(root, ".cairn", "index", "state"))
+			t.Fatalf("%v (dir: %v, state %q)", err, ents, st)
+		}
+		raw[len(raw)/2] ^= 0x40
+		os.WriteFile(snap, raw, 0o644)
+		d = openIndexed(t, root, 50)
+		waitIndex(t, d, "bkt")
+		if got := scanAll(t, d, "bkt", "", 100); !maps.Equal(got, want) {
+			t.Fatalf("after corruption: %d keys, want %d", len(got), len(want))
+		}
+	})
+	t.Run("a deleted bucket's index goes", func(t *testing.T) {
+		if err := d.Delete(ctx, "bkt", true); err != nil {
+			t.Fatal(err)
+		}
+		if got := scanAll(t, d, "bkt", "", 100); len(got) != 0 {
+			t.Fatalf("deleted bucket still indexed: %v", slices.Sorted(maps.Keys(got))[:3])
+		}
+	})
+	d.Close()
+}
+
+func countFrom(m map[string]string, from string) int {
+	n := 0
+	for k := range m {
+		if k >= from {
+			n++
+		}
+	}
+	return n
+}
+
+// Scan over the storage RPC returns what the local index holds.
+func TestIndexRemote(t *testing.T) {
+	ctx := context.Background()
+	d := openIndexed(t, t.TempDir(), 0)
+	defer d.Close()
+	for i := 0; i < 2500; i++ {
+		d.WriteFile(ctx, fmt.Sprintf("bkt/%05d.m", i), []byte(strings.Repeat("v", i%50)))
+	}
+	remote := remoteFor(t, d)
+	local := scanAll(t, d, "bkt", "", 1000)
+	got := scanAll(t, remote, "bkt", "", 1000)
+	if len(local) != 2500 || !maps.Equal(got, local) {
+		t.Fatalf("remote scan: %d keys, local %d", len(got), len(local))
+	}
+	if _, err := remote.Scan(ctx, "bkt", "", 10); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := drive.OpenLocal(t.TempDir(), drive.NewSyncGroup())
+	defer plain.Close()
+	if _, err := remoteFor(t, plain).Scan(ctx, "bkt", "", 10); err == nil || !strings.Contains(err.Error(), "index") {
+		t.Fatalf("remote drive without an index: %v", err)
+	}
+}
+
+// remoteFor serves d over the storage RPC and returns a Remote for it.
+func remoteFor(t *testing.T, d *drive.Local) *drive.Remote {
+	t.Helper()
+	auth := drive.NewRPCAuth("k")
+	h := &drive.RPCHandler{Drives: map[string]drive.Drive{d.Root(): d}, Auth: auth}
+	mux := http.NewServeMux()
+	mux.Handle(drive.RPCPrefix, h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return drive.NewRemote(srv.URL, d.Root(), auth, drive.RemoteOptions{Client: srv.Client(), Timeout: 5 * time.Second})
+}

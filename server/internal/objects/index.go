@@ -1,0 +1,177 @@
+package objects
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
+)
+
+var _ iterator = (*indexWalker)(nil)
+
+// Listing from the drives' metadata indexes. A local drive opened with
+// MetaIndex keeps, per bucket, an ordered index of its object metadata files
+// (drive/index.go): the key and the metadata without inline data. ListObjects and
+// ListObjectVersions read it a page at a time (Drive.Scan: one sequential read,
+// one round trip for a remote drive) instead of opening one metadata file per key
+// per drive; the set merge and the quorum rule are the same as for the walk. A
+// drive without a usable index (none kept, or being rebuilt after a crash) is
+// walked as before. The scanner and decommission keep walking the files: they
+// act on the objects and need the full metadata.
+
+// indexPage is how many keys one Scan asks a drive for.
+const indexPage = 1000
+
+// MetaIndex is the IndexConfig that makes a local drive index this layer's
+// object metadata files.
+func MetaIndex() drive.IndexConfig {
+	return drive.IndexConfig{Key: metaKey, Value: indexValue, SkipDir: func(name string) bool {
+		return strings.Contains(name, dataDirInfix)
+	}}
+}
+
+// metaKey maps "bucket/a/b%m" to ("bucket", "a/b"); it inverts objectStem.
+func metaKey(p string) (string, string, bool) {
+	stem, ok := strings.CutSuffix(p, metaSuffix)
+	if !ok || strings.HasPrefix(p, ".") {
+		return "", "", false
+	}
+	bucket, rest, ok := strings.Cut(stem, "/")
+	if !ok || bucket == "" {
+		return "", "", false
+	}
+	if !strings.Contains(rest, "%") {
+		return bucket, rest, true
+	}
+	segs := strings.Split(rest, "/")
+	for i, s := range segs {
+		if segs[i], ok = unescapeSegment(s); !ok {
+			return "", "", false
+		}
+	}
+	return bucket, strings.Join(segs, "/"), true
+}
+
+// indexValue is a metadata file without inline data (versions stay marked
+// inline): what listings need, a fraction of the size.
+func indexValue(raw []byte) []byte {
+	f, err := meta.Unmarshal(raw)
+	if err != nil {
+		return raw // kept as is: a listing rejects it like the file itself
+	}
+	stripped := false
+	for i := range f.Versions {
+		if len(f.Versions[i].Inline) > 0 {
+			f.Versions[i].Inline = []byte{}
+			stripped = true
+		}
+	}
+	if !stripped {
+		return raw
+	}
+	return f.Marshal()
+}
+
+// indexWalker reads one drive's index of a bucket in key order, from prefix and
+// the resume point on; it falls back to walking the drive when the drive has no
+// usable index.
+type indexWalker struct {
+	ctx       context.Context
+	d         drive.Drive
+	bucket    string
+	prefix    string
+	after     string
+	inclusive bool
+	page      []drive.IndexEntry
+	next_     string // from of the next Scan
+	end       bool
+	e         error
+	walk      *driveWalker // fallback
+}
+
+func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool) iterator {
+	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive}
+	w.next_ = w.start()
+	if err := w.fill(); errors.Is(err, drive.ErrNoIndex) {
+		return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
+	}
+	return w
+}
+
+// start is the first key the walker may return.
+func (w *indexWalker) start() string {
+	from := w.prefix
+	if w.after != "" {
+		a := w.after
+		if !w.inclusive {
+			a += "\x00"
+		}
+		if a > from {
+			from = a
+		}
+	}
+	return from
+}
+
+func (w *indexWalker) fill() error {
+	for len(w.page) == 0 && !w.end && w.e == nil {
+		p, err := w.d.Scan(w.ctx, w.bucket, w.next_, indexPage)
+		if err != nil {
+			if errors.Is(err, drive.ErrNoIndex) {
+				return err
+			}
+			if !errors.Is(err, drive.ErrNotFound) || errors.Is(err, drive.ErrOffline) {
+				w.e = err
+			}
+			w.end = true
+			return nil
+		}
+		w.page, w.next_, w.end = p.Entries, p.Next, p.End
+		if len(w.page) > 0 && !strings.HasPrefix(w.page[len(w.page)-1].Key, w.prefix) {
+			w.end = true // the rest of the bucket sorts after the prefix
+		}
+	}
+	return nil
+}
+
+func (w *indexWalker) err() error { return w.e }
+
+func (w *indexWalker) seek(after string) {
+	if after <= w.after {
+		return
+	}
+	w.after, w.inclusive = after, false
+	for len(w.page) > 0 && w.page[0].Key <= after {
+		w.page = w.page[1:]
+	}
+	if len(w.page) == 0 && !w.end {
+		if s := after + "\x00"; s > w.next_ {
+			w.next_ = s
+		}
+	}
+}
+
+func (w *indexWalker) next() (entry, bool) {
+	for {
+		if len(w.page) == 0 {
+			if w.fill() != nil || len(w.page) == 0 {
+				return entry{}, false
+			}
+		}
+		e := w.page[0]
+		w.page = w.page[1:]
+		if !strings.HasPrefix(e.Key, w.prefix) {
+			if e.Key > w.prefix {
+				w.page, w.end = nil, true
+				return entry{}, false
+			}
+			continue
+		}
+		if e.Key < w.after || (e.Key == w.after && !w.inclusive) {
+			continue
+		}
+		return entry{key: e.Key, raw: e.Value}, true // decoded by the set's merge
+	}
+}

@@ -1,0 +1,105 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+)
+
+func listKeys(t *testing.T, l *Layer, bucket, prefix string, page int) []string {
+	t.Helper()
+	var keys []string
+	opts := ListOptions{Prefix: prefix, MaxKeys: page}
+	for {
+		res, err := l.ListObjects(context.Background(), bucket, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Objects {
+			keys = append(keys, o.Key)
+		}
+		if !res.IsTruncated {
+			return keys
+		}
+		opts.Marker = res.NextMarker
+	}
+}
+
+// Listings read the drives' metadata indexes; after an unclean stop the indexes
+// are rebuilt from the files, and listings are right before, during and after.
+func TestListingIndexAfterCrash(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	mkBucket(t, l, "bkt")
+	ctx := context.Background()
+	var want []string
+	for i := 0; i < 400; i++ {
+		k := fmt.Sprintf("d%d/o%03d", i%4, i)
+		size := int64(i * 300) // inline and erasure-coded
+		if _, err := l.PutObject(ctx, "bkt", k, bytes.NewReader(make([]byte, size)), PutOptions{Size: size}); err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 0 {
+			if _, err := l.DeleteObject(ctx, "bkt", k, DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want = append(want, k)
+	}
+	slices.Sort(want)
+	check := func(l *Layer, when string) {
+		t.Helper()
+		for _, page := range []int{1000, 37} {
+			if got := listKeys(t, l, "bkt", "", page); !slices.Equal(got, want) {
+				t.Fatalf("%s, pages of %d: %d keys, want %d", when, page, len(got), len(want))
+			}
+		}
+		var sub []string
+		for _, k := range want {
+			if k[:2] == "d2" {
+				sub = append(sub, k)
+			}
+		}
+		if got := listKeys(t, l, "bkt", "d2/", 10); !slices.Equal(got, sub) {
+			t.Fatalf("%s, prefix d2/: %d keys, want %d", when, len(got), len(sub))
+		}
+	}
+	check(l.Layer, "indexed")
+
+	// "Crash": open the same directories again without closing the drives.
+	g := drive.NewSyncGroup()
+	var ds []drive.Drive
+	for _, root := range l.roots {
+		ld, err := drive.OpenLocal(root, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ld.EnableIndex(MetaIndex())
+		t.Cleanup(func() { ld.Close() })
+		ds = append(ds, ld)
+	}
+	l2, err := New(Config{Sets: [][]drive.Drive{ds}, Parity: 2, DeploymentID: "test", BlockSize: 64 << 10, InlineLimit: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	check(l2, "right after the crash (walking)")
+	deadline := time.Now().Add(20 * time.Second)
+	for _, d := range ds {
+		for {
+			if _, err := d.Scan(ctx, "bkt", "", 1); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("indexes not rebuilt")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	check(l2, "rebuilt")
+}
