@@ -125,7 +125,7 @@ type bucketIndex struct {
 type index struct {
 	d       *Local
 	cfg     IndexConfig
-	trusted bool // the drive was closed cleanly: snapshots are complete…
+	trusted bool            // the drive was closed cleanly: snapshots are complete…
 	stale   map[string]bool // …except these buckets' (never rebuilt since a crash)
 	mu      sync.Mutex
 	buckets map[string]*bucketIndex

@@ -1,0 +1,128 @@
+// Command listbench measures listing at scale (issue #3): it fills a bucket with
+// empty objects named dir%03d/file%05d (1,000 per directory) through the S3 API,
+// then lists the whole bucket with ListObjectsV2 (pages of 1,000) several times
+// and reports objects/s, and, given the server's pid, objects per server
+// CPU-second.
+//
+//	go run ./scripts/listbench -endpoint http://127.0.0.1:9000 -n 1000000 -pid $(pgrep -f 'cairn server')
+//
+// Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. -fill=false lists
+// what an earlier run left.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "http://127.0.0.1:9000", "S3 endpoint")
+	bucket := flag.String("bucket", "listbench", "bucket")
+	n := flag.Int("n", 100000, "objects")
+	conc := flag.Int("concurrency", 64, "concurrent PUTs while filling")
+	fill := flag.Bool("fill", true, "create the bucket and the objects first")
+	passes := flag.Int("passes", 3, "full listings")
+	pid := flag.Int("pid", 0, "server pid, for objects per server CPU-second")
+	flag.Parse()
+	ctx := context.Background()
+	c := s3.New(s3.Options{
+		BaseEndpoint: endpoint, Region: "us-east-1", UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
+	})
+	if *fill {
+		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+		start := time.Now()
+		var next, failed atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < *conc; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= *n {
+						return
+					}
+					key := fmt.Sprintf("dir%03d/file%05d", i/1000, i%1000)
+					if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: bytes.NewReader(nil)}); err != nil {
+						failed.Add(1)
+					}
+					if i%100000 == 0 && i > 0 {
+						log.Printf("%d objects, %.0f/s", i, float64(i)/time.Since(start).Seconds())
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() > 0 {
+			log.Fatalf("%d PUTs failed", failed.Load())
+		}
+		log.Printf("filled %d objects in %v (%.0f/s)", *n, time.Since(start).Round(time.Second), float64(*n)/time.Since(start).Seconds())
+	}
+	for p := 1; p <= *passes; p++ {
+		cpu0 := cpuSeconds(*pid)
+		start := time.Now()
+		total := 0
+		in := &s3.ListObjectsV2Input{Bucket: bucket, MaxKeys: aws.Int32(1000)}
+		for {
+			out, err := c.ListObjectsV2(ctx, in)
+			if err != nil {
+				log.Fatal(err)
+			}
+			total += len(out.Contents)
+			if !aws.ToBool(out.IsTruncated) {
+				break
+			}
+			in.ContinuationToken = out.NextContinuationToken
+		}
+		el := time.Since(start)
+		line := fmt.Sprintf("pass %d: listed %d objects in %v: %.0f objects/s", p, total, el.Round(time.Millisecond), float64(total)/el.Seconds())
+		if cpu1 := cpuSeconds(*pid); cpu1 > cpu0 {
+			line += fmt.Sprintf(", %.0f objects per server CPU-second", float64(total)/(cpu1-cpu0))
+		}
+		fmt.Println(line)
+		if *fill && total != *n {
+			log.Fatalf("listed %d of %d", total, *n)
+		}
+	}
+}
+
+// cpuSeconds is the user+system CPU time of process pid (Linux), 0 if unknown.
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	k, err2 := strconv.ParseFloat(f[12], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0
+	}
+	return (u + k) / 100 // clock ticks (USER_HZ = 100 on Linux)
+}
