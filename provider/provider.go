@@ -149,6 +149,7 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newBucketVersioningResource,
 		newBucketTagsResource,
 		newBucketPolicyResource,
+		newBucketEncryptionResource,
 		newObjectResource,
 		newUserResource,
 		newGroupResource,
