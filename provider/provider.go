@@ -150,6 +150,7 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newBucketTagsResource,
 		newBucketPolicyResource,
 		newBucketEncryptionResource,
+		newBucketLifecycleResource,
 		newObjectResource,
 		newUserResource,
 		newGroupResource,
