@@ -159,6 +159,7 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newUserPolicyAttachmentResource,
 		newGroupPolicyAttachmentResource,
 		newAccessKeyResource,
+		newKMSKeyResource,
 	}
 }
 

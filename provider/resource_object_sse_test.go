@@ -93,7 +93,9 @@ resource "cairn_object" "default" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(o, tfjsonpath.New("kms_key_id"), knownvalue.StringExact("acc-object-key")),
 				},
-				Check: func(*terraform.State) error { return head("secret.txt", s3types.ServerSideEncryptionAwsKms, "acc-object-key") },
+				Check: func(*terraform.State) error {
+					return head("secret.txt", s3types.ServerSideEncryptionAwsKms, "acc-object-key")
+				},
 			},
 			{ // the same body rewritten outside Terraform with SSE-S3: drift, written again
 				PreConfig: func() {
@@ -108,7 +110,9 @@ resource "cairn_object" "default" {
 					plancheck.ExpectResourceAction(o, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(o, tfjsonpath.New("server_side_encryption"), knownvalue.StringExact("aws:kms")),
 				}},
-				Check: func(*terraform.State) error { return head("secret.txt", s3types.ServerSideEncryptionAwsKms, "acc-object-key") },
+				Check: func(*terraform.State) error {
+					return head("secret.txt", s3types.ServerSideEncryptionAwsKms, "acc-object-key")
+				},
 			},
 			{
 				Config: cfg(`server_side_encryption = "AES256"`),
