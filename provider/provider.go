@@ -160,6 +160,7 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newGroupPolicyAttachmentResource,
 		newAccessKeyResource,
 		newKMSKeyResource,
+		newPoolResource,
 	}
 }
 

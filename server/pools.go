@@ -86,7 +86,7 @@ func (pm *poolManager) setState(ctx context.Context, idx int, state string) erro
 func (pm *poolManager) Pools(ctx context.Context) []adminapi.Pool {
 	var out []adminapi.Pool
 	for _, p := range pm.s.layer.Pools(ctx) {
-		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, TotalBytes: p.Total, FreeBytes: p.Free, Draining: p.Draining}
+		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, Parity: p.Parity, TotalBytes: p.Total, FreeBytes: p.Free, Draining: p.Draining}
 		if d := p.Decommission; d != nil {
 			ap.Decommission = &adminapi.DecommissionStatus{
 				Running: d.Running, Complete: d.Complete, ObjectsMoved: d.Objects, VersionsMoved: d.Versions,
