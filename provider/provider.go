@@ -169,6 +169,7 @@ func (p *Provider) DataSources(context.Context) []func() datasource.DataSource {
 		newBucketDataSource,
 		newBucketsDataSource,
 		newPolicyDocumentDataSource,
+		newClusterDataSource,
 	}
 }
 
