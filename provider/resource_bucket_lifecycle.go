@@ -26,8 +26,9 @@ import (
 type bucketLifecycleResource struct{ resourceBase }
 
 var (
-	_ resource.ResourceWithConfigure   = (*bucketLifecycleResource)(nil)
-	_ resource.ResourceWithImportState = (*bucketLifecycleResource)(nil)
+	_ resource.ResourceWithConfigure      = (*bucketLifecycleResource)(nil)
+	_ resource.ResourceWithImportState    = (*bucketLifecycleResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*bucketLifecycleResource)(nil)
 )
 
 func newBucketLifecycleResource() resource.Resource { return &bucketLifecycleResource{} }
@@ -189,7 +190,11 @@ func (r *bucketLifecycleResource) Schema(_ context.Context, _ resource.SchemaReq
 						MarkdownDescription: "Delete noncurrent versions `noncurrent_days` after they became noncurrent, keeping the newest `newer_noncurrent_versions`.",
 						Optional:            true,
 						Attributes: map[string]schema.Attribute{
-							"noncurrent_days":           days("Days after a version became noncurrent."),
+							"noncurrent_days": schema.Int64Attribute{
+								MarkdownDescription: "Days after a version became noncurrent.",
+								Required:            true,
+								Validators:          []validator.Int64{int64validator.AtLeast(1)},
+							},
 							"newer_noncurrent_versions": newer,
 						},
 					},
@@ -219,7 +224,7 @@ func (r *bucketLifecycleResource) Schema(_ context.Context, _ resource.SchemaReq
 						Optional:            true,
 						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
 						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"noncurrent_days":           schema.Int64Attribute{MarkdownDescription: "Days after a version became noncurrent.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+							"noncurrent_days":           schema.Int64Attribute{MarkdownDescription: "Days after a version became noncurrent (0: at once).", Required: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
 							"newer_noncurrent_versions": newer,
 							"storage_class":             storageClass,
 						}},
@@ -229,6 +234,57 @@ func (r *bucketLifecycleResource) Schema(_ context.Context, _ resource.SchemaReq
 		},
 	}
 }
+
+// ValidateConfig catches, at plan time, rules the server would refuse at apply
+// or that could not read back as written (an empty filter reads back as none).
+func (r *bucketLifecycleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var rules []lifecycleRule
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("rule"), &rules)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	seen := map[string]bool{}
+	set := func(vs ...attrValue) int {
+		n := 0
+		for _, v := range vs {
+			if !v.IsNull() {
+				n++
+			}
+		}
+		return n
+	}
+	for i, rule := range rules {
+		at := path.Root("rule").AtListIndex(i)
+		if id := rule.ID; !id.IsUnknown() && !id.IsNull() {
+			if seen[id.ValueString()] {
+				resp.Diagnostics.AddAttributeError(at.AtName("id"), "Duplicate rule id", fmt.Sprintf("Rule id %q is used by more than one rule; ids must be unique.", id.ValueString()))
+			}
+			seen[id.ValueString()] = true
+		}
+		if f := rule.Filter; f != nil && set(f.Prefix, f.Tags, f.ObjectSizeGreaterThan, f.ObjectSizeLessThan) == 0 {
+			resp.Diagnostics.AddAttributeError(at.AtName("filter"), "Empty filter",
+				"A filter needs at least one of prefix, tags, object_size_greater_than or object_size_less_than; remove it to select every object.")
+		}
+		if e := rule.Expiration; e != nil && set(e.Days, e.Date, e.ExpiredObjectDeleteMarker) != 1 {
+			resp.Diagnostics.AddAttributeError(at.AtName("expiration"), "Invalid expiration",
+				"An expiration sets exactly one of days, date or expired_object_delete_marker.")
+		}
+		for j, t := range rule.Transitions {
+			if set(t.Days, t.Date) != 1 {
+				resp.Diagnostics.AddAttributeError(at.AtName("transition").AtListIndex(j), "Invalid transition",
+					"A transition sets exactly one of days or date.")
+			}
+		}
+		if rule.Expiration == nil && rule.NoncurrentVersionExpiration == nil && rule.AbortIncompleteMultipartUpload == nil &&
+			len(rule.Transitions) == 0 && len(rule.NoncurrentVersionTransitions) == 0 {
+			resp.Diagnostics.AddAttributeError(at, "Rule without action",
+				"A rule needs at least one of expiration, noncurrent_version_expiration, abort_incomplete_multipart_upload, transition or noncurrent_version_transition.")
+		}
+	}
+}
+
+// attrValue is what ValidateConfig asks of an attribute value.
+type attrValue interface{ IsNull() bool }
 
 // lifecycleDateProblem explains why s is not a lifecycle date (S3 takes only
 // midnight UTC), or returns "".

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -234,7 +236,29 @@ func TestAccBucketLifecycleInvalid(t *testing.T) {
 		{"status", `{
       id     = "r"
       status = "On"
+      expiration = { days = 1 }
     }`, `value must be one of: ["Enabled" "Disabled"]`},
+		{"empty filter", `{
+      id         = "r"
+      filter     = {}
+      expiration = { days = 1 }
+    }`, `A filter needs at least one of prefix`},
+		{"two expirations", `{
+      id         = "r"
+      expiration = {
+        days = 1
+        date = "2030-01-31T00:00:00Z"
+      }
+    }`, `An expiration sets exactly one of days, date or expired_object_delete_marker`},
+		{"no action", `{ id = "r" }`, `A rule needs at least one of expiration`},
+		{"duplicate id", `{
+      id         = "r"
+      expiration = { days = 1 }
+    },
+    {
+      id         = "r"
+      expiration = { days = 2 }
+    }`, `Rule id "r" is used by more than one rule`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
@@ -246,5 +270,59 @@ func TestAccBucketLifecycleInvalid(t *testing.T) {
 				}},
 			})
 		})
+	}
+}
+
+// What other clients write reads back in the one form a configuration can
+// have: the legacy top-level Prefix, a one-condition Filter and an And are all
+// filter; an empty prefix is no filter; a date keeps the configured spelling
+// when it is the same day.
+func TestLifecycleFromS3Normalizes(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC)
+	rules := []s3types.LifecycleRule{
+		{ID: aws.String("legacy"), Status: "Enabled", Prefix: aws.String("logs/"), Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(3)}},
+		{ID: aws.String("empty"), Status: "Enabled", Filter: &s3types.LifecycleRuleFilter{Prefix: aws.String("")}, Expiration: &s3types.LifecycleExpiration{Date: &day}},
+		{ID: aws.String("and"), Status: "Disabled", Filter: &s3types.LifecycleRuleFilter{And: &s3types.LifecycleRuleAndOperator{
+			Prefix: aws.String("a/"), Tags: []s3types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
+		}}, AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}},
+	}
+	prior := []lifecycleRule{{ID: types.StringValue("empty"), Expiration: &lifecycleExpiration{Date: types.StringValue("2030-01-31T00:00:00+00:00")}}}
+	var m bucketLifecycleModel
+	if err := m.fromS3(ctx, rules, prior); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rules) != 3 {
+		t.Fatalf("%d rules, want 3", len(m.Rules))
+	}
+	if f := m.Rules[0].Filter; f == nil || f.Prefix.ValueString() != "logs/" || !f.Tags.IsNull() {
+		t.Errorf("legacy Prefix read as filter %+v, want prefix logs/", f)
+	}
+	if f := m.Rules[1].Filter; f != nil {
+		t.Errorf("empty prefix read as filter %+v, want none", f)
+	}
+	if d := m.Rules[1].Expiration.Date.ValueString(); d != "2030-01-31T00:00:00+00:00" {
+		t.Errorf("date read as %q, want the configured spelling kept", d)
+	}
+	f := m.Rules[2].Filter
+	if f == nil || f.Prefix.ValueString() != "a/" || len(f.Tags.Elements()) != 1 || !f.ObjectSizeGreaterThan.IsNull() {
+		t.Errorf("And read as filter %+v, want prefix a/ and one tag", f)
+	}
+	if m.Rules[2].Status.ValueString() != "Disabled" || m.Rules[2].Expiration != nil {
+		t.Errorf("rule and: %+v", m.Rules[2])
+	}
+	// And back: one condition is a plain Filter, several are an And.
+	cfg, err := m.toS3(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl := cfg.Rules[0].Filter; fl == nil || aws.ToString(fl.Prefix) != "logs/" || fl.And != nil {
+		t.Errorf("one condition written as %+v, want a plain prefix filter", fl)
+	}
+	if fl := cfg.Rules[2].Filter; fl == nil || fl.And == nil || len(fl.And.Tags) != 1 || aws.ToString(fl.And.Prefix) != "a/" {
+		t.Errorf("two conditions written as %+v, want an And", fl)
+	}
+	if fl := cfg.Rules[1].Filter; fl == nil || fl.Prefix != nil || fl.And != nil || fl.Tag != nil {
+		t.Errorf("no filter written as %+v, want an empty Filter (every object)", fl)
 	}
 }
