@@ -101,9 +101,8 @@ func (r *bucketEncryptionResource) Schema(_ context.Context, _ resource.SchemaRe
 
 func (r *bucketEncryptionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var rule encryptionRuleModel
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("rule"), &rule)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if d := req.Config.GetAttribute(ctx, path.Root("rule"), &rule); d.HasError() {
+		return // the rule is not known yet (values from other resources): checked at apply
 	}
 	if rule.SSEAlgorithm.ValueString() == "AES256" && !rule.KMSMasterKeyID.IsNull() && !rule.KMSMasterKeyID.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("rule").AtName("kms_master_key_id"), "kms_master_key_id needs aws:kms",

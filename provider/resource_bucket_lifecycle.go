@@ -239,9 +239,8 @@ func (r *bucketLifecycleResource) Schema(_ context.Context, _ resource.SchemaReq
 // or that could not read back as written (an empty filter reads back as none).
 func (r *bucketLifecycleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var rules []lifecycleRule
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("rule"), &rules)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if d := req.Config.GetAttribute(ctx, path.Root("rule"), &rules); d.HasError() {
+		return // parts not known yet (values from other resources): checked at apply
 	}
 	seen := map[string]bool{}
 	set := func(vs ...attrValue) int {

@@ -37,9 +37,10 @@ const importContentMax = 1 << 20
 type objectResource struct{ resourceBase }
 
 var (
-	_ resource.ResourceWithConfigure   = (*objectResource)(nil)
-	_ resource.ResourceWithImportState = (*objectResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*objectResource)(nil)
+	_ resource.ResourceWithConfigure      = (*objectResource)(nil)
+	_ resource.ResourceWithImportState    = (*objectResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*objectResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*objectResource)(nil)
 )
 
 func newObjectResource() resource.Resource { return &objectResource{} }
@@ -217,15 +218,6 @@ func (r *objectResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		state = &objectModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
-	if v := plan.KMSKeyID; !v.IsNull() && !v.IsUnknown() && !plan.SSE.IsUnknown() && plan.SSE.ValueString() != "aws:kms" {
-		var cfgSSE types.String
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("kms_key_id"), &cfgSSE)...)
-		if !cfgSSE.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("kms_key_id"), "kms_key_id needs aws:kms",
-				`kms_key_id names the key of SSE-KMS; set server_side_encryption = "aws:kms" or remove kms_key_id.`)
-			return
-		}
-	}
 	rc, _, known, err := plan.body()
 	if errors.Is(err, fs.ErrNotExist) {
 		// The source file may be made during apply (by another resource); the
@@ -271,6 +263,19 @@ func (r *objectResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// ValidateConfig refuses kms_key_id without server_side_encryption = "aws:kms":
+// the key would not be sent, and the object would not be what was planned.
+func (r *objectResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var key, alg types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("kms_key_id"), &key)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("server_side_encryption"), &alg)...)
+	if resp.Diagnostics.HasError() || key.IsNull() || alg.IsUnknown() || alg.ValueString() == "aws:kms" {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("kms_key_id"), "kms_key_id needs aws:kms",
+		`kms_key_id names the key of SSE-KMS; set server_side_encryption = "aws:kms" or remove kms_key_id.`)
 }
 
 func (r *objectResource) put(ctx context.Context, m *objectModel) error {

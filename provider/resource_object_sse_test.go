@@ -124,12 +124,33 @@ resource "cairn_object" "default" {
 				},
 				Check: func(*terraform.State) error { return head("secret.txt", s3types.ServerSideEncryptionAes256, "") },
 			},
-			{
-				Config: cfg(`server_side_encryption = "AES256"
-  kms_key_id             = "acc-object-key"`),
-				PlanOnly:    true,
-				ExpectError: errorLike("kms_key_id names the key of SSE-KMS"),
-			},
 		},
 	})
+}
+
+func TestAccObjectSSEInvalid(t *testing.T) {
+	e := newAcc(t)
+	for _, c := range []struct{ name, attrs, want string }{
+		{"key with AES256", "server_side_encryption = \"AES256\"\n  kms_key_id = \"k\"", "kms_key_id names the key of SSE-KMS"},
+		{"key without algorithm", `kms_key_id = "k"`, "kms_key_id names the key of SSE-KMS"},
+		{"algorithm", `server_side_encryption = "aws:kms:dsse"`, `value must be one of: ["AES256" "aws:kms"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: factories(),
+				Steps: []resource.TestStep{{
+					Config: e.config(fmt.Sprintf(`
+resource "cairn_object" "o" {
+  bucket  = "some-bucket"
+  key     = "k"
+  content = "x"
+  %s
+}
+`, c.attrs)),
+					PlanOnly:    true,
+					ExpectError: errorLike(c.want),
+				}},
+			})
+		})
+	}
 }
