@@ -132,7 +132,8 @@ func (r *objectResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				MarkdownDescription: "The hex MD5 of the object's body. For most objects this is the server's ETag. " +
 					"Encrypted objects have ETags that are not digests (as in S3); for them the provider keeps the " +
 					"server's ETag beside the state and still reports the body's MD5 here, and an object rewritten " +
-					"outside Terraform still shows up as a change.",
+					"outside Terraform still shows up as a change. (An encrypted object imported when larger than " +
+					"1 MiB, whose body import does not read, is written once more by the next apply.)",
 				Computed: true,
 			},
 			"server_side_encryption": schema.StringAttribute{

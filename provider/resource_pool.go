@@ -285,8 +285,14 @@ func (r *poolResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		return
 	case admin.IsConflict(err):
 		// Already draining (an earlier destroy timed out, or someone else
-		// started it): wait for it.
-		tflog.Info(ctx, "pool is already draining; waiting for it", map[string]any{"pool": idx, "reason": err.Error()})
+		// started it): wait for it. Any other conflict (the last pool cannot
+		// be drained) is the answer.
+		p, perr := r.client.Admin.Pool(ctx, idx)
+		if perr != nil || !p.Draining {
+			adminError(&resp.Diagnostics, "DecommissionPool", what, err)
+			return
+		}
+		tflog.Info(ctx, "pool is already draining; waiting for it", map[string]any{"pool": idx})
 	case err != nil:
 		adminError(&resp.Diagnostics, "DecommissionPool", what, err)
 		return

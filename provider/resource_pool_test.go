@@ -126,14 +126,7 @@ resource "cairn_pool" "p" {
 				PreConfig: func() {
 					_, err := e.Admin.DecommissionPool(ctx, 2)
 					must(t, err)
-					for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-						if _, err := e.Admin.Pool(ctx, 2); admin.IsNotFound(err) {
-							break
-						}
-						if time.Now().After(deadline) {
-							t.Fatal("pool 2 still there 2 minutes after its decommission began")
-						}
-					}
+					e.waitPoolGone(t, 2)
 				},
 				Config:             cfg(quoted(dirB, 3), "decommission_timeout = \"10m\""),
 				PlanOnly:           true,
@@ -141,6 +134,59 @@ resource "cairn_pool" "p" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(p, plancheck.ResourceActionCreate),
 				}},
+			},
+		},
+	})
+}
+
+// waitPoolGone waits until the server has removed a draining pool.
+func (e *accEnv) waitPoolGone(t *testing.T, idx int) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := e.Admin.Pool(context.Background(), idx); admin.IsNotFound(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pool %d still there 2 minutes after its decommission began", idx)
+		}
+	}
+}
+
+// The last pool cannot be drained: destroy says so (instead of waiting for a
+// decommission that never starts), and works once another pool exists.
+func TestAccPoolLast(t *testing.T) {
+	e := newAcc(t)
+	ctx := context.Background()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(),
+		Steps: []resource.TestStep{
+			{Config: e.config(fmt.Sprintf(`resource "cairn_pool" "p" { drives = [%q] }`, filepath.Join(dirA, "d{1...4}")))},
+			{
+				PreConfig: func() {
+					_, err := e.Admin.DecommissionPool(ctx, 0)
+					must(t, err)
+					e.waitPoolGone(t, 0)
+				},
+				Config:      e.config(""),
+				ExpectError: errorLike("DecommissionPool on pool 1: cairn admin: PoolConflict (409)"),
+			},
+			{
+				PreConfig: func() {
+					_, err := e.Admin.AddPool(ctx, admin.AddPoolRequest{Drives: []string{filepath.Join(dirB, "d{1...4}")}})
+					must(t, err)
+				},
+				Config: e.config(""),
+				Check: func(*terraform.State) error {
+					pools, err := e.Admin.Pools(ctx)
+					if err != nil {
+						return err
+					}
+					if len(pools) != 1 || pools[0].Index != 2 {
+						return fmt.Errorf("pools after destroy: %+v, want only pool 2", pools)
+					}
+					return nil
+				},
 			},
 		},
 	})
