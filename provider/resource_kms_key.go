@@ -93,7 +93,7 @@ func (r *kmsKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"rotate_trigger": schema.StringAttribute{
 				MarkdownDescription: "Any value; changing it to a new non-empty value rotates the key (a new version seals " +
 					"new data keys, and the server re-seals the keys of existing objects in the background). For " +
-					"example a date, or `time_rotating`'s id.",
+					"example a date, or `time_rotating`'s id. The value a key is created with does not rotate it.",
 				Optional: true,
 			},
 			"deletion_allowed": schema.BoolAttribute{

@@ -147,3 +147,29 @@ resource "cairn_bucket_encryption" "e" {
 		},
 	})
 }
+
+// A server without a KMS says so, for keys and for default encryption.
+func TestAccKMSKeyNoKMS(t *testing.T) {
+	e := newAcc(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      e.config(`resource "cairn_kms_key" "k" { name = "k" }`),
+				ExpectError: errorLike("CreateKMSKey on KMS key k: cairn admin: NotImplemented (501)"),
+			},
+			{
+				Config: e.config(`
+resource "cairn_bucket" "b" {
+  bucket = "acc-no-kms"
+}
+resource "cairn_bucket_encryption" "e" {
+  bucket = cairn_bucket.b.bucket
+  rule   = { sse_algorithm = "AES256" }
+}
+`),
+				ExpectError: errorLike("PutBucketEncryption on bucket acc-no-kms"),
+			},
+		},
+	})
+}
