@@ -13,7 +13,7 @@
 // Destructive server operations are guarded: destroying a cairn_kms_key needs
 // deletion_allowed (objects it sealed become unreadable), and destroying a
 // cairn_pool drains it into the other pools and waits, bounded by
-// decommission_timeout, logging the progress.
+// timeouts.delete (terraform-plugin-framework-timeouts), logging the progress.
 //
 // Secrets: an access key's secret exists in Terraform only if the user asks for it.
 // It is given write-only (secret_wo, never in plan or state) or kept, Sensitive, in

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -16,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -25,8 +25,9 @@ import (
 	"github.com/cairn-io/cairn/server/admin"
 )
 
-// defaultDecommissionTimeout bounds the wait for a destroyed pool's data to move.
-const defaultDecommissionTimeout = "60m"
+// defaultDecommissionTimeout bounds the wait for a destroyed pool's data to
+// move, unless timeouts.delete says otherwise.
+const defaultDecommissionTimeout = 60 * time.Minute
 
 type poolResource struct {
 	resourceBase
@@ -42,17 +43,17 @@ var (
 func newPoolResource() resource.Resource { return &poolResource{pollEvery: 2 * time.Second} }
 
 type poolModel struct {
-	ID                  types.String `tfsdk:"id"`
-	Index               types.Int64  `tfsdk:"index"`
-	Drives              types.List   `tfsdk:"drives"`
-	Parity              types.Int64  `tfsdk:"parity"`
-	DecommissionTimeout types.String `tfsdk:"decommission_timeout"`
-	DrivePaths          types.List   `tfsdk:"drive_paths"`
-	Sets                types.Int64  `tfsdk:"sets"`
-	DriveCount          types.Int64  `tfsdk:"drive_count"`
-	TotalBytes          types.Int64  `tfsdk:"total_bytes"`
-	FreeBytes           types.Int64  `tfsdk:"free_bytes"`
-	Draining            types.Bool   `tfsdk:"draining"`
+	ID         types.String   `tfsdk:"id"`
+	Index      types.Int64    `tfsdk:"index"`
+	Drives     types.List     `tfsdk:"drives"`
+	Parity     types.Int64    `tfsdk:"parity"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	DrivePaths types.List     `tfsdk:"drive_paths"`
+	Sets       types.Int64    `tfsdk:"sets"`
+	DriveCount types.Int64    `tfsdk:"drive_count"`
+	TotalBytes types.Int64    `tfsdk:"total_bytes"`
+	FreeBytes  types.Int64    `tfsdk:"free_bytes"`
+	Draining   types.Bool     `tfsdk:"draining"`
 }
 
 func (r *poolResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -64,7 +65,7 @@ func (r *poolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 		MarkdownDescription: "A server pool added to a running Cairn server: a list of drives cut into erasure " +
 			"sets, which takes new objects by free space. Destroying it **decommissions** the pool: the server " +
 			"moves every object version to the other pools, then removes it; destroy waits for that (up to " +
-			"`decommission_timeout`) and logs the progress (`TF_LOG=INFO`). Adding and draining pools works on " +
+			"`timeouts.delete`, default 60 minutes) and logs the progress (`TF_LOG=INFO`). Adding and draining pools works on " +
 			"single-node servers; the command line's pool (index 0) is not managed here.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -101,15 +102,7 @@ func (r *poolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				},
 				Validators: []validator.Int64{int64validator.Between(1, 8)},
 			},
-			"decommission_timeout": schema.StringAttribute{
-				MarkdownDescription: "How long destroy waits for the pool to drain, as a Go duration (`90m`, `4h`). " +
-					"Default `" + defaultDecommissionTimeout + "`. When it runs out, destroy fails and the pool keeps " +
-					"draining on the server; run destroy again to keep waiting.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(defaultDecommissionTimeout),
-				Validators: []validator.String{stringCheck{desc: "duration", check: durationProblem}},
-			},
+			"timeouts": poolTimeouts(),
 			"drive_paths": schema.ListAttribute{
 				MarkdownDescription: "The drives as the server opened them (patterns expanded, absolute paths).",
 				Computed:            true,
@@ -140,6 +133,20 @@ func (r *poolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 		},
 	}
+}
+
+// poolTimeouts is the timeouts attribute: delete bounds the wait for the drain.
+func poolTimeouts() schema.Attribute {
+	desc := "How long destroy waits for the pool to drain, as a Go duration (`90m`, `4h`); default `60m`. " +
+		"When it runs out, destroy fails and the pool keeps draining on the server; run destroy again to keep " +
+		"waiting. A changed value must be applied before the destroy that should use it."
+	a := timeouts.Attributes(context.Background(), timeouts.Opts{Delete: true, DeleteDescription: desc}).(schema.SingleNestedAttribute)
+	a.MarkdownDescription = "Timeouts: `delete` bounds the wait for the pool to drain when it is destroyed."
+	d := a.Attributes["delete"].(schema.StringAttribute)
+	d.MarkdownDescription = desc
+	d.Validators = append(d.Validators, stringCheck{desc: "timeout", check: durationProblem}) // > 0
+	a.Attributes["delete"] = d
+	return a
 }
 
 func durationProblem(s string) string {
@@ -181,9 +188,6 @@ func (r *poolResource) read(ctx context.Context, m *poolModel) (found bool, err 
 	m.Draining = types.BoolValue(p.Draining)
 	if m.Drives.IsNull() || m.Drives.IsUnknown() { // import: the drives as opened
 		m.Drives = m.DrivePaths
-	}
-	if m.DecommissionTimeout.IsNull() || m.DecommissionTimeout.IsUnknown() {
-		m.DecommissionTimeout = types.StringValue(defaultDecommissionTimeout)
 	}
 	return true, nil
 }
@@ -245,7 +249,7 @@ func (r *poolResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Update changes only what lives in Terraform (decommission_timeout):
+// Update changes only what lives in Terraform (timeouts):
 // everything else replaces the pool.
 func (r *poolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state poolModel
@@ -275,11 +279,12 @@ func (r *poolResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 	idx := int(state.Index.ValueInt64())
 	what := fmt.Sprintf("pool %d", idx)
-	timeout, err := time.ParseDuration(state.DecommissionTimeout.ValueString())
-	if err != nil || timeout <= 0 {
-		timeout, _ = time.ParseDuration(defaultDecommissionTimeout)
+	timeout, d := state.Timeouts.Delete(ctx, defaultDecommissionTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	_, err = r.client.Admin.DecommissionPool(ctx, idx)
+	_, err := r.client.Admin.DecommissionPool(ctx, idx)
 	switch {
 	case admin.IsNotFound(err):
 		return
@@ -331,7 +336,7 @@ func (r *poolResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		if time.Now().After(deadline) {
 			resp.Diagnostics.AddError("Decommission timed out", fmt.Sprintf(
 				"Pool %d is still draining after %s (see the progress in the log). The server keeps moving its "+
-					"objects; run destroy again to keep waiting, or raise decommission_timeout.", idx, timeout))
+					"objects; run destroy again to keep waiting, or raise timeouts.delete (and apply it first).", idx, timeout))
 			return
 		}
 		select {

@@ -71,7 +71,7 @@ resource "cairn_pool" "p" {
 					statecheck.ExpectKnownValue(p, tfjsonpath.New("drive_count"), knownvalue.Int64Exact(4)),
 					statecheck.ExpectKnownValue(p, tfjsonpath.New("drive_paths").AtSliceIndex(3), knownvalue.StringExact(filepath.Join(dirA, "d4"))),
 					statecheck.ExpectKnownValue(p, tfjsonpath.New("draining"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(p, tfjsonpath.New("decommission_timeout"), knownvalue.StringExact("60m")),
+					statecheck.ExpectKnownValue(p, tfjsonpath.New("timeouts"), knownvalue.Null()),
 				},
 				Check: poolsAre(0, 1),
 			},
@@ -79,7 +79,7 @@ resource "cairn_pool" "p" {
 			{ResourceName: p, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"free_bytes", "total_bytes"}},
 			{ResourceName: p, ImportState: true, ImportStateKind: resource.ImportBlockWithID},
 			{
-				Config: cfg(quoted(dirA, 4), "parity = 1\n  decommission_timeout = \"10m\""),
+				Config: cfg(quoted(dirA, 4), "parity = 1\n  timeouts = { delete = \"10m\" }"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(p, plancheck.ResourceActionUpdate),
 				}},
@@ -98,7 +98,7 @@ resource "cairn_pool" "p" {
 						must(t, err)
 					}
 				},
-				Config: cfg(quoted(dirB, 3), "decommission_timeout = \"10m\""),
+				Config: cfg(quoted(dirB, 3), "timeouts = { delete = \"10m\" }"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(p, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -128,7 +128,7 @@ resource "cairn_pool" "p" {
 					must(t, err)
 					e.waitPoolGone(t, 2)
 				},
-				Config:             cfg(quoted(dirB, 3), "decommission_timeout = \"10m\""),
+				Config:             cfg(quoted(dirB, 3), "timeouts = { delete = \"10m\" }"),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
@@ -196,7 +196,8 @@ func TestAccPoolInvalid(t *testing.T) {
 	e := newAcc(t)
 	for _, c := range []struct{ name, body, want string }{
 		{"no drives", `drives = []`, "list must contain at least 1 elements"},
-		{"timeout", "drives = [\"/x\"]\n  decommission_timeout = \"soon\"", `"soon" is not a positive duration`},
+		{"timeout", "drives = [\"/x\"]\n  timeouts = { delete = \"soon\" }", `"soon" must be a string containing a sequence of decimal numbers`},
+		{"negative timeout", "drives = [\"/x\"]\n  timeouts = { delete = \"-1h\" }", `"-1h" is not a positive duration`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
