@@ -192,6 +192,18 @@ func TestAccPoolLast(t *testing.T) {
 	})
 }
 
+// Drives the server already uses are refused, with the server's reason.
+func TestAccPoolDrivesInUse(t *testing.T) {
+	e := newAcc(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(),
+		Steps: []resource.TestStep{{
+			Config:      e.config(fmt.Sprintf(`resource "cairn_pool" "p" { drives = [%q] }`, e.Server.Drives[0])),
+			ExpectError: errorLike("AddPool on drives [" + e.Server.Drives[0] + "]: cairn admin: PoolConflict (409)"),
+		}},
+	})
+}
+
 func TestAccPoolInvalid(t *testing.T) {
 	e := newAcc(t)
 	for _, c := range []struct{ name, body, want string }{
