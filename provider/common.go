@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 // resourceBase is embedded by every resource: it keeps the *Client that
@@ -85,3 +86,18 @@ func setPrivateString(ctx context.Context, p privateData, key, s string, diags *
 	}
 	diags.Append(p.SetKey(ctx, key, b)...)
 }
+
+// fwDiags is the framework's diagnostics list, shortened for helper signatures.
+type fwDiags = diag.Diagnostics
+
+// planGetter is req.Plan.Get of Create and Update, so both can share one body.
+type planGetter func(ctx context.Context, target any) diag.Diagnostics
+
+// stateSetter is the part of resp.State that shared Create/Update bodies use.
+type stateSetter interface {
+	Set(ctx context.Context, val any) diag.Diagnostics
+}
+
+// objectAsOptions turn a null or unknown nested object into the zero model
+// instead of failing.
+var objectAsOptions = basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true}

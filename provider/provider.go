@@ -44,9 +44,10 @@ func (p *Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp 
 
 func (p *Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The Cairn provider manages buckets, objects and bucket policies on a " +
-			"[Cairn](https://github.com/cairn-io/cairn) object server (or any S3-compatible endpoint) " +
-			"over the S3 API, and users, groups, IAM policies and access keys over Cairn's admin API " +
+		MarkdownDescription: "The Cairn provider manages buckets, objects, bucket policies, default encryption " +
+			"and lifecycle rules on a [Cairn](https://github.com/cairn-io/cairn) object server (or any " +
+			"S3-compatible endpoint) over the S3 API, and users, groups, IAM policies, access keys, KMS keys " +
+			"and pools, and reads the cluster's topology and health, over Cairn's admin API " +
 			"(`/cairn/admin/v1`, on the same endpoint). Requests are path-style and signed with SigV4 " +
 			"with the same credentials; the IAM resources need root's or those of a user whose policies " +
 			"allow `admin:*`. A server answering `503 Slow Down` is retried with exponential backoff.",
@@ -149,6 +150,8 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newBucketVersioningResource,
 		newBucketTagsResource,
 		newBucketPolicyResource,
+		newBucketEncryptionResource,
+		newBucketLifecycleResource,
 		newObjectResource,
 		newUserResource,
 		newGroupResource,
@@ -157,6 +160,8 @@ func (p *Provider) Resources(context.Context) []func() resource.Resource {
 		newUserPolicyAttachmentResource,
 		newGroupPolicyAttachmentResource,
 		newAccessKeyResource,
+		newKMSKeyResource,
+		newPoolResource,
 	}
 }
 
@@ -165,6 +170,7 @@ func (p *Provider) DataSources(context.Context) []func() datasource.DataSource {
 		newBucketDataSource,
 		newBucketsDataSource,
 		newPolicyDocumentDataSource,
+		newClusterDataSource,
 	}
 }
 

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/cairn-io/cairn/server"
 	"github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/servertest"
 )
@@ -55,18 +57,32 @@ type accEnv struct {
 	Endpoint string
 	S3       *s3.Client
 	Admin    *admin.Client
+	Server   *servertest.Server
 }
 
 // newAcc starts a server for one acceptance test.
 func newAcc(t *testing.T) *accEnv {
 	t.Helper()
+	return newAccWith(t, servertest.Options{})
+}
+
+// newAccKMS starts a server with the built-in KMS (default key cairn-default),
+// for the encryption tests.
+func newAccKMS(t *testing.T) *accEnv {
+	t.Helper()
+	return newAccWith(t, servertest.Options{KMS: server.KMSConfig{MasterKey: bytes.Repeat([]byte{7}, 32)}})
+}
+
+// newAccWith starts a server with opts for one acceptance test.
+func newAccWith(t *testing.T, opts servertest.Options) *accEnv {
+	t.Helper()
 	needTerraform(t)
-	srv := servertest.New(t, servertest.Options{})
+	srv := servertest.New(t, opts)
 	adm, err := admin.New(srv.URL, admin.Options{AccessKey: servertest.AccessKey, SecretKey: servertest.SecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &accEnv{Endpoint: srv.URL, S3: srv.Client(), Admin: adm}
+	return &accEnv{Endpoint: srv.URL, S3: srv.Client(), Admin: adm, Server: srv}
 }
 
 // factories serves the provider in-process to the terraform binary.

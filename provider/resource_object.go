@@ -37,9 +37,10 @@ const importContentMax = 1 << 20
 type objectResource struct{ resourceBase }
 
 var (
-	_ resource.ResourceWithConfigure   = (*objectResource)(nil)
-	_ resource.ResourceWithImportState = (*objectResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*objectResource)(nil)
+	_ resource.ResourceWithConfigure      = (*objectResource)(nil)
+	_ resource.ResourceWithImportState    = (*objectResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*objectResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*objectResource)(nil)
 )
 
 func newObjectResource() resource.Resource { return &objectResource{} }
@@ -55,7 +56,14 @@ type objectModel struct {
 	Metadata      types.Map    `tfsdk:"metadata"`
 	ETag          types.String `tfsdk:"etag"`
 	VersionID     types.String `tfsdk:"version_id"`
+	SSE           types.String `tfsdk:"server_side_encryption"`
+	KMSKeyID      types.String `tfsdk:"kms_key_id"`
 }
+
+// privateServerETag is the private-state key under which the server's ETag of
+// the object Terraform last wrote (or imported) is kept when it is not the MD5
+// of the body: encrypted objects' ETags are not (see the etag attribute).
+const privateServerETag = "server_etag"
 
 func (r *objectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_object"
@@ -121,8 +129,28 @@ func (r *objectResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"etag": schema.StringAttribute{
-				MarkdownDescription: "ETag of the object: the hex MD5 of its body.",
-				Computed:            true,
+				MarkdownDescription: "The hex MD5 of the object's body. For most objects this is the server's ETag. " +
+					"Encrypted objects have ETags that are not digests (as in S3); for them the provider keeps the " +
+					"server's ETag beside the state and still reports the body's MD5 here, and an object rewritten " +
+					"outside Terraform still shows up as a change. (An encrypted object imported when larger than " +
+					"1 MiB, whose body import does not read, is written once more by the next apply.)",
+				Computed: true,
+			},
+			"server_side_encryption": schema.StringAttribute{
+				MarkdownDescription: "Server-side encryption of the object: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS). " +
+					"When not set, the bucket's default encryption (`cairn_bucket_encryption`) applies and this " +
+					"attribute shows the result (null for an unencrypted object). Set, it is checked on every refresh: " +
+					"an object rewritten with other encryption is planned to be written again. Changing it rewrites the object.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{stringvalidator.OneOf("AES256", "aws:kms")},
+			},
+			"kms_key_id": schema.StringAttribute{
+				MarkdownDescription: "Name of the KMS key that seals the object's key, with `server_side_encryption = " +
+					"\"aws:kms\"` (default: the server's default key). Computed when not set. Changing it rewrites the object.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{validKMSKeyID()},
 			},
 			"version_id": schema.StringAttribute{
 				MarkdownDescription: "Version id of the object when the bucket is versioned (`null` when versioning " +
@@ -208,6 +236,11 @@ func (r *objectResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
+	// Encryption, when configured, is compared with what the object has; when
+	// not configured, it is whatever the server applies (unknown if rewritten).
+	sseChanged := func(planned, current types.String) bool {
+		return !planned.IsUnknown() && !planned.Equal(current)
+	}
 	h := md5.New() //nolint:gosec
 	_, err = io.Copy(h, rc)
 	rc.Close()
@@ -217,13 +250,33 @@ func (r *objectResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	plan.ETag = types.StringValue(hex.EncodeToString(h.Sum(nil)))
 	rewrite := state == nil || !state.ETag.Equal(plan.ETag) || !state.Metadata.Equal(plan.Metadata) ||
-		(!plan.ContentType.IsUnknown() && !state.ContentType.Equal(plan.ContentType))
+		(!plan.ContentType.IsUnknown() && !state.ContentType.Equal(plan.ContentType)) ||
+		sseChanged(plan.SSE, state.SSE) || sseChanged(plan.KMSKeyID, state.KMSKeyID)
 	if rewrite {
 		plan.VersionID = types.StringUnknown()
 	} else {
 		plan.VersionID = state.VersionID
+		if plan.SSE.IsUnknown() {
+			plan.SSE = state.SSE
+		}
+		if plan.KMSKeyID.IsUnknown() {
+			plan.KMSKeyID = state.KMSKeyID
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// ValidateConfig refuses kms_key_id without server_side_encryption = "aws:kms":
+// the key would not be sent, and the object would not be what was planned.
+func (r *objectResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var key, alg types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("kms_key_id"), &key)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("server_side_encryption"), &alg)...)
+	if resp.Diagnostics.HasError() || key.IsNull() || alg.IsUnknown() || alg.ValueString() == "aws:kms" {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("kms_key_id"), "kms_key_id needs aws:kms",
+		`kms_key_id names the key of SSE-KMS; set server_side_encryption = "aws:kms" or remove kms_key_id.`)
 }
 
 func (r *objectResource) put(ctx context.Context, m *objectModel) error {
@@ -248,23 +301,58 @@ func (r *objectResource) put(ctx context.Context, m *objectModel) error {
 		}
 		in.Metadata = md
 	}
+	if v := m.SSE.ValueString(); v != "" && !m.SSE.IsUnknown() {
+		in.ServerSideEncryption = s3types.ServerSideEncryption(v)
+		if k := m.KMSKeyID.ValueString(); k != "" && !m.KMSKeyID.IsUnknown() {
+			in.SSEKMSKeyId = aws.String(k)
+		}
+	}
 	_, err = r.client.S3.PutObject(ctx, in)
 	return err
 }
 
 // read refreshes m from HeadObject; withBody also copies a small body into
 // content/content_base64 (import). found=false when the object is gone.
-func (r *objectResource) read(ctx context.Context, m *objectModel, withBody bool) (found bool, err error) {
+//
+// etag: when the server's ETag is serverETag, the ETag recorded when the object
+// was written (or imported), m.ETag (the body's MD5) is kept; otherwise it
+// becomes the server's ETag, so a rewrite outside Terraform shows as a change.
+// read returns the server's ETag for the caller to record.
+func (r *objectResource) read(ctx context.Context, m *objectModel, withBody bool, serverETag string) (found bool, etag string, err error) {
+	prior := m.ETag
+	found, etag, bodySum, err := r.head(ctx, m, withBody)
+	switch {
+	case !found || err != nil:
+	case bodySum != "":
+		m.ETag = types.StringValue(bodySum)
+	case serverETag != "" && etag == serverETag && !prior.IsNull() && !prior.IsUnknown():
+		m.ETag = prior // unchanged since Terraform wrote it
+	default:
+		m.ETag = types.StringValue(etag)
+	}
+	return found, etag, err
+}
+
+// head refreshes m from HeadObject (all but etag) and returns the server's ETag
+// and, when withBody read the whole body, its MD5.
+func (r *objectResource) head(ctx context.Context, m *objectModel, withBody bool) (found bool, etag, bodySum string, err error) {
 	bucket, key := m.Bucket.ValueString(), m.Key.ValueString()
 	head, err := r.client.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if isNotFound(err, "NoSuchKey") {
-		return false, nil
+		return false, "", "", nil
 	}
 	if err != nil {
-		return false, err
+		return false, "", "", err
 	}
 	m.ID = types.StringValue(bucket + "/" + key)
-	m.ETag = types.StringValue(strings.Trim(aws.ToString(head.ETag), `"`))
+	etag = strings.Trim(aws.ToString(head.ETag), `"`)
+	m.SSE, m.KMSKeyID = types.StringNull(), types.StringNull()
+	if v := string(head.ServerSideEncryption); v != "" {
+		m.SSE = types.StringValue(v)
+	}
+	if v := aws.ToString(head.SSEKMSKeyId); v != "" {
+		m.KMSKeyID = types.StringValue(v)
+	}
 	m.VersionID = types.StringValue(aws.ToString(head.VersionId))
 	m.ContentType = types.StringValue(aws.ToString(head.ContentType))
 	if len(head.Metadata) == 0 && m.Metadata.IsNull() {
@@ -272,19 +360,23 @@ func (r *objectResource) read(ctx context.Context, m *objectModel, withBody bool
 	} else {
 		v, d := types.MapValueFrom(ctx, types.StringType, head.Metadata)
 		if d.HasError() {
-			return false, fmt.Errorf("metadata: %v", d)
+			return false, "", "", fmt.Errorf("metadata: %v", d)
 		}
 		m.Metadata = v
 	}
 	if withBody && aws.ToInt64(head.ContentLength) <= importContentMax {
 		out, err := r.client.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
-			return false, err
+			return false, "", "", err
 		}
 		b, err := io.ReadAll(io.LimitReader(out.Body, importContentMax+1))
 		out.Body.Close()
 		if err != nil {
-			return false, err
+			return false, "", "", err
+		}
+		if int64(len(b)) == aws.ToInt64(head.ContentLength) {
+			sum := md5.Sum(b) //nolint:gosec // S3 ETags are MD5
+			bodySum = hex.EncodeToString(sum[:])
 		}
 		if utf8.Valid(b) {
 			m.Content = types.StringValue(string(b))
@@ -292,7 +384,7 @@ func (r *objectResource) read(ctx context.Context, m *objectModel, withBody bool
 			m.ContentBase64 = types.StringValue(base64.StdEncoding.EncodeToString(b))
 		}
 	}
-	return true, nil
+	return true, etag, bodySum, nil
 }
 
 func (r *objectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -301,7 +393,7 @@ func (r *objectResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.write(ctx, &plan, &resp.Diagnostics)
+	r.write(ctx, &plan, resp.Private, &resp.Diagnostics)
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
@@ -313,26 +405,55 @@ func (r *objectResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.write(ctx, &plan, &resp.Diagnostics)
+	r.write(ctx, &plan, resp.Private, &resp.Diagnostics)
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 }
 
-// write uploads the planned object and reads back what the server stored into plan.
-func (r *objectResource) write(ctx context.Context, plan *objectModel, diags *diag.Diagnostics) {
+// write uploads the planned object and reads back what the server stored into
+// plan. etag stays the body's MD5; the server's ETag, when it differs, goes to
+// private state for Read to compare with.
+func (r *objectResource) write(ctx context.Context, plan *objectModel, private privateData, diags *diag.Diagnostics) {
 	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
 	if err := r.put(ctx, plan); err != nil {
 		s3Error(diags, "PutObject", bucket, key, err)
 		return
 	}
-	found, err := r.read(ctx, plan, false)
+	sum, err := plan.bodyMD5()
+	if err != nil {
+		diags.AddError("Cannot read the object body", err.Error())
+		return
+	}
+	plan.ETag = types.StringValue(sum)
+	found, etag, err := r.read(ctx, plan, false, "")
 	if err == nil && !found {
 		err = fmt.Errorf("the object is not visible after it was written")
 	}
 	if err != nil {
 		s3Error(diags, "reading back the object", bucket, key, err)
+		return
 	}
+	recorded := ""
+	if etag != sum {
+		recorded = etag
+	}
+	plan.ETag = types.StringValue(sum)
+	setPrivateString(ctx, private, privateServerETag, recorded, diags)
+}
+
+// bodyMD5 is the hex MD5 of the configured body.
+func (m *objectModel) bodyMD5() (string, error) {
+	rc, _, _, err := m.body()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := md5.New() //nolint:gosec
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (r *objectResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -342,7 +463,8 @@ func (r *objectResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	imported := state.Content.IsNull() && state.ContentBase64.IsNull() && state.Source.IsNull() && state.ETag.IsNull()
-	found, err := r.read(ctx, &state, imported)
+	recorded := privateString(ctx, req.Private, privateServerETag)
+	found, etag, err := r.read(ctx, &state, imported, recorded)
 	if err != nil {
 		s3Error(&resp.Diagnostics, "HeadObject", state.Bucket.ValueString(), state.Key.ValueString(), err)
 		return
@@ -350,6 +472,10 @@ func (r *objectResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if !found {
 		resp.State.RemoveResource(ctx)
 		return
+	}
+	if imported && state.ETag.ValueString() != etag {
+		// The body was read and its MD5 is the etag: remember the server's.
+		setPrivateString(ctx, resp.Private, privateServerETag, etag, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

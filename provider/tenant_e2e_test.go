@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +33,10 @@ import (
 //  1. `terraform init` finds the provider in the mirror;
 //  2. `terraform apply` builds the tenant, and what it built works: the
 //     application's access key (its secret given write-only) can write to the
-//     tenant's buckets, anonymous clients can read but not write the public one,
-//     and the secret is nowhere in the state file;
+//     tenant's buckets, what it writes to the private one is encrypted with the
+//     tenant's KMS key, the lifecycle rule is in place, anonymous clients can
+//     read but not write the public one, and the secret is nowhere in the
+//     state file;
 //  3. `terraform plan -detailed-exitcode` right after exits 0 (no changes);
 //  4. `terraform destroy` removes it all, versioned buckets with objects included.
 //
@@ -49,7 +52,9 @@ func TestTenantExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := servertest.StartProcess(t, servertest.ProcOptions{})
+	srv := servertest.StartProcess(t, servertest.ProcOptions{
+		Env: []string{"CAIRN_KMS_MASTER_KEY=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))},
+	})
 
 	// The provider in a filesystem mirror: HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/.
 	tmp := t.TempDir()
@@ -76,7 +81,7 @@ provider_installation {
 	env := []string{
 		"TF_CLI_CONFIG_FILE=" + cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0",
 		"CAIRN_ENDPOINT=" + srv.URL, "CAIRN_ACCESS_KEY=" + srv.AccessKey, "CAIRN_SECRET_KEY=" + srv.SecretKey,
-		"TF_VAR_tenant=acme", "TF_VAR_app_secret_key=" + appSecret,
+		"TF_VAR_tenant=acme", "TF_VAR_app_secret_key=" + appSecret, "TF_VAR_allow_key_deletion=true",
 	}
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); {
@@ -132,7 +137,20 @@ provider_installation {
 			}
 		}
 	}
+	// The private bucket's objects are sealed by the tenant's key; its lifecycle
+	// rule is on the server.
+	head, err := app.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("acme-data"), Key: aws.String("hello.txt")})
+	must(t, err)
+	if head.ServerSideEncryption != "aws:kms" || aws.ToString(head.SSEKMSKeyId) != "acme-key" {
+		t.Errorf("object in acme-data encrypted with %q under %q, want aws:kms under acme-key", head.ServerSideEncryption, aws.ToString(head.SSEKMSKeyId))
+	}
 	root := srv.Client()
+	lc, err := root.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("acme-data")})
+	must(t, err)
+	if len(lc.Rules) != 1 || aws.ToString(lc.Rules[0].ID) != "trim-versions" || lc.Rules[0].NoncurrentVersionExpiration == nil ||
+		aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays) != 30 {
+		t.Errorf("acme-data's lifecycle rules: %+v", lc.Rules)
+	}
 	_, err = root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("other-tenant")})
 	must(t, err)
 	if _, err := app.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("other-tenant"), Key: aws.String("x"), Body: strings.NewReader("x")}); errorCode(err) != "AccessDenied" {
@@ -158,6 +176,9 @@ provider_installation {
 	must(t, err)
 	if _, err := adm.GetUser(ctx, "acme-app"); !admin.IsNotFound(err) {
 		t.Errorf("user acme-app after destroy: %v, want NoSuchUser", err)
+	}
+	if _, err := adm.KMSKeyStatus(ctx, "acme-key"); !admin.IsNotFound(err) {
+		t.Errorf("KMS key acme-key after destroy: %v, want not found", err)
 	}
 	if _, err := adm.GetPolicy(ctx, "acme-readwrite"); !admin.IsNotFound(err) {
 		t.Errorf("policy acme-readwrite after destroy: %v, want NoSuchPolicy", err)

@@ -184,3 +184,47 @@ func rfc3339Problem(s string) string {
 	}
 	return ""
 }
+
+// kmsKeyIDProblem explains why id is not a usable KMS key name or id (1–256
+// letters, digits and - _ . / :, which fits built-in key names, AWS ARNs and
+// aliases, GCP resource names and Vault paths), or returns "".
+func kmsKeyIDProblem(id string) string {
+	if id == "" || len(id) > 256 {
+		return fmt.Sprintf("must be 1 to 256 characters long (it is %d)", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_./:", c) >= 0) {
+			return fmt.Sprintf("may contain only letters, digits and - _ . / : (found %q at position %d)", c, i+1)
+		}
+	}
+	return ""
+}
+
+func validKMSKeyID() validator.String {
+	return stringCheck{desc: "KMS key id", check: kmsKeyIDProblem}
+}
+
+// tierNameProblem explains why name is not a storage class a lifecycle
+// transition can name (a remote tier's name: 1–64 upper-case letters, digits,
+// '-' and '_', starting with a letter, as server/internal/tier enforces it), or
+// returns "".
+func tierNameProblem(name string) string {
+	if name == "" || len(name) > 64 {
+		return fmt.Sprintf("must be 1 to 64 characters long (it is %d)", len(name))
+	}
+	if name[0] < 'A' || name[0] > 'Z' {
+		return "must start with an upper-case letter"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Sprintf("may contain only upper-case letters, digits, '-' and '_' (found %q at position %d)", c, i+1)
+		}
+	}
+	return ""
+}
+
+func validTierName() validator.String {
+	return stringCheck{desc: "tier name", check: tierNameProblem}
+}

@@ -131,8 +131,45 @@ func (s *Server) KMSKeys() kms.Manager {
 	if !ok {
 		return nil
 	}
-	if _, ok := m.(kms.Rotator); ok {
-		return rotatingManager{Manager: m, s: s} // rotation also re-wraps object keys (rewrap.go)
+	// Rotation also re-wraps object keys (rewrap.go); deletion first checks
+	// what still uses the key (DeleteKey below).
+	return rotatingManager{Manager: m, s: s}
+}
+
+var _ kms.Deleter = rotatingManager{}
+
+// DeleteKey deletes a KMS key unless something still names it: the default key
+// (every SSE-S3 object and SSE-KMS request without a key uses it) and keys that a
+// bucket's default encryption names are refused with kms.ErrKeyInUse. Objects
+// already sealed by the key are not looked for (that is a walk of every
+// version); they become unreadable, which is why clients ask before deleting.
+func (m rotatingManager) DeleteKey(ctx context.Context, name string) error {
+	d, ok := m.Manager.(kms.Deleter)
+	if !ok {
+		return fmt.Errorf("%w: this KMS backend cannot delete keys", kms.ErrNotSupported)
 	}
-	return m
+	if name == m.s.kms.DefaultKey() {
+		return fmt.Errorf("%w: %q is the default key (SSE-S3 and SSE-KMS requests without a key use it)", kms.ErrKeyInUse, name)
+	}
+	buckets, err := m.s.layer.ListBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		cfg, err := m.s.layer.BucketConfig(ctx, b.Name)
+		if errors.Is(err, objects.ErrBucketNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if cfg.Encryption == "" {
+			continue
+		}
+		bc, err := sse.ParseBucketConfig([]byte(cfg.Encryption))
+		if err == nil && bc.Kind == sse.KMS && bc.KeyID == name {
+			return fmt.Errorf("%w: bucket %s's default encryption uses %q (change or delete it first)", kms.ErrKeyInUse, b.Name, name)
+		}
+	}
+	return d.DeleteKey(ctx, name)
 }

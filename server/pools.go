@@ -165,7 +165,7 @@ func (pm *poolManager) Pools(ctx context.Context) []adminapi.Pool {
 	pm.mu.Unlock()
 	var out []adminapi.Pool
 	for _, p := range pm.s.layer.Pools(ctx) {
-		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, TotalBytes: p.Total, FreeBytes: p.Free,
+		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, Parity: p.Parity, TotalBytes: p.Total, FreeBytes: p.Free,
 			Draining: p.Draining, State: poolActive, Endpoints: eps[p.Index]}
 		switch {
 		case p.Joining:

@@ -63,7 +63,7 @@ func TestPoolsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Index != 1 || p.Drives != 6 {
+	if p.Index != 1 || p.Drives != 6 || p.Parity != 2 { // 6 drives: 4+2 by default
 		t.Fatalf("added pool: %+v", p)
 	}
 	putN("after-add", 20)

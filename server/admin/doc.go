@@ -40,6 +40,16 @@
 //	GET    /tiers/{tier}                         → Tier
 //	PUT    /tiers/{tier}/credentials TierCredentials → Tier
 //	DELETE /tiers/{tier}                         → 204 (409 TierInUse while a lifecycle rule names it)
+//	GET    /pools                                → PoolList
+//	POST   /pools               AddPoolRequest   → 201 Pool
+//	GET    /pools/{pool}                         → Pool (404 NoSuchPool once drained and removed)
+//	POST   /pools/{pool}/decommission            → 202 Pool (409 PoolConflict: last pool, already draining)
+//	GET    /heal                                 → HealStatus
+//	GET    /kms/keys                             → KMSKeyList (never key material)
+//	POST   /kms/keys            CreateKMSKeyRequest → 201 KMSKey
+//	GET    /kms/keys/{key}                       → KMSKey
+//	POST   /kms/keys/{key}/rotate                → KMSKey
+//	DELETE /kms/keys/{key}                       → 204 (built-in KMS; 409 DeleteConflict for the default key or one a bucket's default encryption names)
 //
 // Request bodies are strict: unknown fields, trailing data and bodies over
 // MaxBodySize are refused with 400 and change nothing.

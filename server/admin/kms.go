@@ -8,9 +8,9 @@ import (
 )
 
 // KMS keys: the master keys of the server's KMS that seal SSE-S3 and SSE-KMS data
-// keys. Listing, creating, reading and rotating need admin:ListKMSKeys,
-// admin:CreateKMSKey, admin:GetKMSKey and admin:RotateKMSKey. Key material is
-// never returned.
+// keys. Listing, creating, reading, rotating and deleting need
+// admin:ListKMSKeys, admin:CreateKMSKey, admin:GetKMSKey, admin:RotateKMSKey and
+// admin:DeleteKMSKey. Key material is never returned.
 
 // KMSKey describes a KMS master key.
 type KMSKey struct {
@@ -49,6 +49,14 @@ func (c *Client) CreateKMSKey(ctx context.Context, name string) (*KMSKey, error)
 // KMSKeyStatus describes one key.
 func (c *Client) KMSKeyStatus(ctx context.Context, name string) (*KMSKey, error) {
 	return call[KMSKey](ctx, c, http.MethodGet, "/kms/keys/"+url.PathEscape(name), nil, nil)
+}
+
+// DeleteKMSKey deletes a key (built-in KMS only; other backends answer 501).
+// Objects whose keys it sealed become unreadable. The server refuses, with a
+// 409 DeleteConflict (IsConflict), the default key and a key that a bucket's
+// default encryption names; a key that does not exist is a 404 (IsNotFound).
+func (c *Client) DeleteKMSKey(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/kms/keys/"+url.PathEscape(name), nil, nil, nil)
 }
 
 // RotateKMSKey rotates a key: new data keys are sealed by a new version, data

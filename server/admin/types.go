@@ -243,6 +243,7 @@ type Pool struct {
 	Index      int    `json:"index"`
 	Sets       int    `json:"sets"`
 	Drives     int    `json:"drives"`
+	Parity     int    `json:"parity"` // parity shards per object in the pool's sets
 	TotalBytes uint64 `json:"totalBytes"`
 	FreeBytes  uint64 `json:"freeBytes"`
 	Draining   bool   `json:"draining"`

@@ -1,6 +1,9 @@
 # One tenant on a Cairn server: its buckets (versioned, tagged, one of them public
 # read-only), a group whose policy gives read-write access to the tenant's buckets,
-# an application user in that group, and the user's access key.
+# an application user in that group, and the user's access key. The private bucket
+# is encrypted by default with the tenant's own KMS key, and a lifecycle rule
+# trims old versions and abandoned uploads. The server needs a KMS (for the
+# built-in one, CAIRN_KMS_MASTER_KEY).
 #
 #   export CAIRN_ENDPOINT=https://s3.example.com:9000
 #   export CAIRN_ACCESS_KEY=... CAIRN_SECRET_KEY=...   # root, or a user allowed admin:*
@@ -26,6 +29,12 @@ variable "tenant" {
   description = "Tenant name: prefixes its buckets, names its group and its user."
   type        = string
   default     = "acme"
+}
+
+variable "allow_key_deletion" {
+  description = "Let destroy delete the tenant's KMS key. Objects it sealed become unreadable, so only for tenants whose data is gone."
+  type        = bool
+  default     = false
 }
 
 variable "app_secret_key" {
@@ -56,6 +65,35 @@ resource "cairn_bucket_versioning" "data" {
 resource "cairn_bucket_tags" "data" {
   bucket = cairn_bucket.data.bucket
   tags   = merge(local.tags, { class = "private" })
+}
+
+# The tenant's own KMS key seals every object written to the private bucket.
+resource "cairn_kms_key" "tenant" {
+  name             = "${var.tenant}-key"
+  deletion_allowed = var.allow_key_deletion
+}
+
+resource "cairn_bucket_encryption" "data" {
+  bucket = cairn_bucket.data.bucket
+  rule = {
+    sse_algorithm     = "aws:kms"
+    kms_master_key_id = cairn_kms_key.tenant.name
+  }
+}
+
+# Old versions go after 30 days (the newest 3 are kept), abandoned multipart
+# uploads after 7.
+resource "cairn_bucket_lifecycle" "data" {
+  bucket = cairn_bucket.data.bucket
+  rule = [{
+    id = "trim-versions"
+    noncurrent_version_expiration = {
+      noncurrent_days           = 30
+      newer_noncurrent_versions = 3
+    }
+    abort_incomplete_multipart_upload = { days_after_initiation = 7 }
+  }]
+  depends_on = [cairn_bucket_versioning.data]
 }
 
 # Public assets: anyone may read, nobody anonymous may write.

@@ -8,8 +8,9 @@ import (
 	"github.com/cairn-io/cairn/server/internal/kms"
 )
 
-// KMS key routes: GET/POST /kms/keys, GET /kms/keys/{key}, POST
-// /kms/keys/{key}/rotate, on Config.KMS (nil: 501). Rotation makes a new key
+// KMS key routes: GET/POST /kms/keys, GET/DELETE /kms/keys/{key}, POST
+// /kms/keys/{key}/rotate, on Config.KMS (nil: 501). Deleting needs a manager
+// that is a kms.Deleter (501 otherwise); a key still in use is a 409. Rotation makes a new key
 // version for new data keys; data keys sealed by older versions keep opening
 // (the backends keep old versions), so no object is re-encrypted.
 
@@ -26,6 +27,8 @@ func kmsError(err error) error {
 	switch {
 	case errors.Is(err, kms.ErrKeyNotFound):
 		return errorf(http.StatusNotFound, adminapi.CodeNotFound, "%s", err.Error())
+	case errors.Is(err, kms.ErrKeyInUse):
+		return errorf(http.StatusConflict, adminapi.CodeDeleteConflict, "%s", err.Error())
 	case errors.Is(err, kms.ErrKeyExists):
 		return errorf(http.StatusConflict, adminapi.CodeAlreadyExists, "%s", err.Error())
 	case errors.Is(err, kms.ErrInvalidName):
@@ -93,6 +96,24 @@ func (h *handler) getKMSKey(rq *request) (any, error) {
 		return nil, kmsError(err)
 	}
 	return kmsKey(k), nil
+}
+
+func (h *handler) deleteKMSKey(rq *request) (any, error) {
+	m, err := h.kmsManager()
+	if err != nil {
+		return nil, err
+	}
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	d, ok := m.(kms.Deleter)
+	if !ok {
+		return nil, errorf(http.StatusNotImplemented, "NotImplemented", "this KMS backend cannot delete keys")
+	}
+	if err := d.DeleteKey(rq.r.Context(), rq.params["key"]); err != nil {
+		return nil, kmsError(err)
+	}
+	return nil, nil
 }
 
 func (h *handler) rotateKMSKey(rq *request) (any, error) {

@@ -62,6 +62,7 @@ func (h *handler) routeTable() []route {
 		{http.MethodGet, "/kms/keys", iam.ActionAdminListKMSKeys, http.StatusOK, h.listKMSKeys},
 		{http.MethodPost, "/kms/keys", iam.ActionAdminCreateKMSKey, http.StatusCreated, h.createKMSKey},
 		{http.MethodGet, "/kms/keys/{key}", iam.ActionAdminGetKMSKey, http.StatusOK, h.getKMSKey},
+		{http.MethodDelete, "/kms/keys/{key}", iam.ActionAdminDeleteKMSKey, http.StatusNoContent, h.deleteKMSKey},
 		{http.MethodPost, "/kms/keys/{key}/rotate", iam.ActionAdminRotateKMSKey, http.StatusOK, h.rotateKMSKey},
 
 		{http.MethodGet, "/tiers", iam.ActionAdminListTiers, http.StatusOK, h.listTiers},

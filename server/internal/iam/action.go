@@ -116,6 +116,7 @@ const (
 	ActionAdminCreateKMSKey    = "admin:CreateKMSKey"
 	ActionAdminGetKMSKey       = "admin:GetKMSKey"
 	ActionAdminRotateKMSKey    = "admin:RotateKMSKey"
+	ActionAdminDeleteKMSKey    = "admin:DeleteKMSKey"
 	ActionAdminListTiers       = "admin:ListTiers"
 	ActionAdminAddTier         = "admin:AddTier"
 	ActionAdminUpdateTier      = "admin:UpdateTier"
@@ -157,7 +158,7 @@ func knownActions() []string {
 		ActionAdminListAccessKeys, ActionAdminUpdateAccessKey, ActionAdminDeleteAccessKey,
 		ActionAdminListPools, ActionAdminAddPool, ActionAdminDecommission,
 		ActionAdminListKMSKeys, ActionAdminCreateKMSKey, ActionAdminGetKMSKey, ActionAdminRotateKMSKey,
-		ActionAdminListTiers, ActionAdminAddTier, ActionAdminUpdateTier, ActionAdminRemoveTier,
+		ActionAdminDeleteKMSKey, ActionAdminListTiers, ActionAdminAddTier, ActionAdminUpdateTier, ActionAdminRemoveTier,
 	}
 }
 

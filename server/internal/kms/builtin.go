@@ -49,6 +49,9 @@ type builtinDoc struct {
 	// every read.
 	Check string                 `json:"check"`
 	Keys  map[string]*builtinKey `json:"keys"`
+	// Deleted records when keys were deleted, so that a node which still knows
+	// a deleted key does not merge it back (see reload).
+	Deleted map[string]time.Time `json:"deleted,omitempty"`
 }
 
 type builtinKey struct {
@@ -87,6 +90,7 @@ var (
 	_ Manager   = (*Builtin)(nil)
 	_ Rotator   = (*Builtin)(nil)
 	_ Rewrapper = (*Builtin)(nil)
+	_ Deleter   = (*Builtin)(nil)
 )
 
 const (
@@ -169,7 +173,10 @@ func (b *Builtin) reload(ctx context.Context) error {
 	if b.doc != nil && b.doc != doc {
 		for name, mine := range b.doc.Keys {
 			theirs := doc.Keys[name]
+			deleted, wasDeleted := doc.Deleted[name]
 			switch {
+			case theirs == nil && wasDeleted && !mine.Created.After(deleted):
+				// Deleted elsewhere since this node loaded it: stay deleted.
 			case theirs == nil:
 				doc.Keys[name], lost = mine, true
 			case mine.Current > theirs.Current:
@@ -396,11 +403,49 @@ func (b *Builtin) CreateKey(ctx context.Context, name string) (KeyInfo, error) {
 	}
 	k := &builtinKey{Created: v.Created, Enabled: true, Current: 1, Versions: []builtinVersion{v}}
 	b.doc.Keys[name] = k
+	deleted, wasDeleted := b.doc.Deleted[name]
+	delete(b.doc.Deleted, name)
 	if err := b.save(ctx); err != nil {
 		delete(b.doc.Keys, name)
+		if wasDeleted {
+			b.doc.Deleted[name] = deleted
+		}
 		return KeyInfo{}, err
 	}
 	return b.info(name, k), nil
+}
+
+// DeleteKey removes a key with all its versions. The default key cannot be
+// deleted. Data keys the key sealed no longer open until a key of the same name
+// is created again (version material derives from the master key, the name and
+// the version, so a re-created key opens what its first version sealed).
+func (b *Builtin) DeleteKey(ctx context.Context, name string) error {
+	if name == b.def {
+		return fmt.Errorf("%w: %q is the default key (SSE-S3 and SSE-KMS requests without a key use it)", ErrKeyInUse, name)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.reload(ctx); err != nil {
+		return err
+	}
+	k := b.doc.Keys[name]
+	if k == nil {
+		return fmt.Errorf("%w: %q", ErrKeyNotFound, name)
+	}
+	delete(b.doc.Keys, name)
+	if b.doc.Deleted == nil {
+		b.doc.Deleted = map[string]time.Time{}
+	}
+	b.doc.Deleted[name] = b.now().UTC()
+	if err := b.save(ctx); err != nil {
+		b.doc.Keys[name] = k
+		delete(b.doc.Deleted, name)
+		return err
+	}
+	for _, v := range k.Versions {
+		delete(b.plain, fmt.Sprintf("%s\x00%d", name, v.Version))
+	}
+	return nil
 }
 
 // RotateKey adds a version to a key and makes it current.

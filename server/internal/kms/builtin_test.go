@@ -212,3 +212,56 @@ func TestBuiltinConcurrentNodes(t *testing.T) {
 		t.Fatalf("key lost to a concurrent write: %v", err)
 	}
 }
+
+// A deleted key stays deleted: a node that loaded it before the delete does not
+// merge it back, the default key cannot be deleted, and the name can be reused.
+func TestBuiltinDeleteKey(t *testing.T) {
+	ctx := context.Background()
+	mk := masterKey()
+	enc := Context{"k": "v"}
+	store := &memStore{}
+	a, err := NewBuiltin(ctx, BuiltinConfig{MasterKey: mk, Store: store, Keys: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuiltin(ctx, BuiltinConfig{MasterKey: mk, Store: store}) // another node, knows x
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := a.GenerateKey(ctx, "x", enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteKey(ctx, a.DefaultKey()); !errors.Is(err, ErrKeyInUse) {
+		t.Fatalf("deleting the default key = %v, want ErrKeyInUse", err)
+	}
+	if err := a.DeleteKey(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteKey(ctx, "x"); !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("deleting twice = %v, want ErrKeyNotFound", err)
+	}
+	if _, err := a.Decrypt(ctx, "x", dk.Ciphertext, enc); !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("Decrypt with a deleted key = %v, want ErrKeyNotFound", err)
+	}
+	// b still has x in memory; its reload must not bring x back.
+	if _, err := b.CreateKey(ctx, "y"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := a.ListKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Name == "x" {
+			t.Fatalf("another node's reload merged the deleted key back: %+v", keys)
+		}
+	}
+	// Re-created, the name's first version opens what it sealed before.
+	if _, err := a.CreateKey(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := a.Decrypt(ctx, "x", dk.Ciphertext, enc); err != nil || !bytes.Equal(pt, dk.Plaintext) {
+		t.Fatalf("Decrypt after re-creating the key: %v", err)
+	}
+}

@@ -58,6 +58,9 @@ var (
 	ErrUnavailable  = errors.New("kms: unavailable")
 	ErrNotSupported = errors.New("kms: operation not supported by this backend")
 	ErrInvalidName  = errors.New("kms: invalid key name")
+	// ErrKeyInUse refuses to delete a key something still depends on (the
+	// default key, a bucket's default encryption).
+	ErrKeyInUse = errors.New("kms: key in use")
 )
 
 // DataKeySize is the size of every data key.
@@ -119,6 +122,13 @@ type Manager interface {
 // sealed by a new version; older versions keep decrypting.
 type Rotator interface {
 	RotateKey(ctx context.Context, name string) (KeyInfo, error)
+}
+
+// Deleter is implemented by backends that can delete a key. Data keys the key
+// sealed no longer open: objects encrypted under it become unreadable. Callers
+// check what still uses the key first; the backend refuses only the default key.
+type Deleter interface {
+	DeleteKey(ctx context.Context, name string) error
 }
 
 // Rewrapper is implemented by backends that can re-seal a data key ciphertext

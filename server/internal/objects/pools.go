@@ -55,6 +55,7 @@ type PoolStatus struct {
 	Index        int                 `json:"index"`
 	Sets         int                 `json:"sets"`
 	Drives       int                 `json:"drives"`
+	Parity       int                 `json:"parity"` // parity shards per object in its sets
 	Total        uint64              `json:"totalBytes"`
 	Free         uint64              `json:"freeBytes"`
 	Draining     bool                `json:"draining"`
@@ -200,6 +201,9 @@ func (l *Layer) Pools(ctx context.Context) []PoolStatus {
 	var out []PoolStatus
 	for _, p := range l.poolList() {
 		st := PoolStatus{Index: p.idx, Sets: len(p.sets), Draining: p.draining.Load() && !p.joining.Load(), Joining: p.joining.Load()}
+		if len(p.sets) > 0 {
+			st.Parity = p.sets[0].parity // every set of a pool has the same
+		}
 		for _, s := range p.sets {
 			st.Drives += len(s.drives)
 			for _, d := range s.drives {

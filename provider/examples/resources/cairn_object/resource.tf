@@ -25,3 +25,13 @@ resource "cairn_object" "logo" {
   content_base64 = filebase64("${path.module}/site/logo.png")
   content_type   = "image/png"
 }
+
+# Encrypted with SSE-KMS under a named key, whatever the bucket's default; a
+# copy rewritten outside Terraform with other encryption is written again.
+resource "cairn_object" "config" {
+  bucket                 = cairn_bucket.site.bucket
+  key                    = "private/config.json"
+  content                = jsonencode({ feature_flags = ["beta"] })
+  server_side_encryption = "aws:kms"
+  kms_key_id             = "web-config"
+}

@@ -1,0 +1,4 @@
+import {
+  to = cairn_bucket_encryption.invoices
+  id = "invoices"
+}

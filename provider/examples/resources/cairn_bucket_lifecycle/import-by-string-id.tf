@@ -1,0 +1,4 @@
+import {
+  to = cairn_bucket_lifecycle.logs
+  id = "logs"
+}

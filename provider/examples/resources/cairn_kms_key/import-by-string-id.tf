@@ -1,0 +1,4 @@
+import {
+  to = cairn_kms_key.billing
+  id = "billing"
+}

@@ -1,0 +1,2 @@
+# The import ID is the key name.
+terraform import cairn_kms_key.billing billing

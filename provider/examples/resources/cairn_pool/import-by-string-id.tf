@@ -1,0 +1,4 @@
+import {
+  to = cairn_pool.expansion
+  id = "1"
+}
