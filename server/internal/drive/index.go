@@ -501,9 +501,16 @@ func readRecord(br *bufio.Reader) (IndexEntry, int64, error) {
 	if err != nil || kl > indexMaxRecord {
 		return IndexEntry{}, 0, errors.New("bad key length")
 	}
-	key := make([]byte, kl)
-	if _, err := io.ReadFull(br, key); err != nil {
-		return IndexEntry{}, 0, io.ErrUnexpectedEOF
+	var key string
+	if kb, err := br.Peek(int(kl)); err == nil { // the common case: no copy but the string's
+		key = string(kb)
+		br.Discard(int(kl))
+	} else {
+		kb := make([]byte, kl)
+		if _, err := io.ReadFull(br, kb); err != nil {
+			return IndexEntry{}, 0, io.ErrUnexpectedEOF
+		}
+		key = string(kb)
 	}
 	vl, err := binary.ReadUvarint(br)
 	if err != nil || vl == 0 || vl > indexMaxRecord {
@@ -514,7 +521,7 @@ func readRecord(br *bufio.Reader) (IndexEntry, int64, error) {
 		return IndexEntry{}, 0, io.ErrUnexpectedEOF
 	}
 	n := int64(uvarintLen(kl) + int(kl) + uvarintLen(vl) + int(vl-1))
-	return IndexEntry{Key: string(key), Value: val}, n, nil
+	return IndexEntry{Key: key, Value: val}, n, nil
 }
 
 func uvarintLen(v uint64) int {

@@ -55,21 +55,20 @@ func metaKey(p string) (string, string, bool) {
 }
 
 // indexValue is a metadata file without inline data (versions stay marked
-// inline): what listings need, a fraction of the size.
+// inline) and without the drive's shard number: what listings need, a fraction
+// of the size, and the same bytes on every drive of the set.
 func indexValue(raw []byte) []byte {
 	f, err := meta.Unmarshal(raw)
 	if err != nil {
 		return raw // kept as is: a listing rejects it like the file itself
 	}
-	stripped := false
 	for i := range f.Versions {
 		if len(f.Versions[i].Inline) > 0 {
 			f.Versions[i].Inline = []byte{}
-			stripped = true
 		}
-	}
-	if !stripped {
-		return raw
+		// Which shard this drive holds is all that tells the drives' copies
+		// apart: without it, identical copies decode once per key.
+		f.Versions[i].Erasure.Index = 0
 	}
 	return f.Marshal()
 }
