@@ -108,10 +108,11 @@ type Transition struct {
 	RestoreExpiry time.Time
 }
 
-// HasLocalData reports whether the version's data is on the drives (a version
-// never transitioned, or a transitioned one with a restored copy).
+// HasLocalData reports whether the version's data is on the drives: a version
+// never transitioned, or a transitioned one with a restored copy (invariant: a
+// transitioned version has local data exactly when RestoreExpiry is set).
 func (v *Version) HasLocalData() bool {
-	return v.Transition == nil || v.Inline != nil || v.DataDir != ([16]byte{})
+	return v.Transition == nil || !v.Transition.RestoreExpiry.IsZero()
 }
 
 // IsInline reports whether the version's data lives inside the metadata file.

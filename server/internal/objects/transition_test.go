@@ -1,0 +1,336 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memTier is an in-memory RemoteTier that can be switched off.
+type memTier struct {
+	mu      sync.Mutex
+	objs    map[string][]byte
+	down    bool
+	keep    bool
+	gets    []string // "key offset length" of every Get
+	putHook func()   // runs inside Put, after the body was read
+}
+
+func newMemTier() *memTier { return &memTier{objs: map[string][]byte{}} }
+
+var errDown = errors.New("memtier: connection refused")
+
+func (m *memTier) Tier(ctx context.Context, name string) (RemoteTier, bool, error) {
+	if name != "COLD" {
+		return nil, false, fmt.Errorf("no such tier %q", name)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m, m.keep, nil
+}
+
+func (m *memTier) setDown(down bool) {
+	m.mu.Lock()
+	m.down = down
+	m.mu.Unlock()
+}
+
+func (m *memTier) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	b, err := io.ReadAll(io.LimitReader(r, size))
+	if err != nil {
+		return err
+	}
+	if m.putHook != nil {
+		m.putHook()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return errDown
+	}
+	if int64(len(b)) != size {
+		return fmt.Errorf("short body %d of %d", len(b), size)
+	}
+	m.objs[key] = b
+	return nil
+}
+
+func (m *memTier) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return nil, errDown
+	}
+	m.gets = append(m.gets, fmt.Sprintf("%s %d %d", key, off, n))
+	b, ok := m.objs[key]
+	if !ok {
+		return nil, errors.New("memtier: not found")
+	}
+	if n < 0 {
+		n = int64(len(b)) - off
+	}
+	return io.NopCloser(bytes.NewReader(b[off : off+n])), nil
+}
+
+func (m *memTier) Delete(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return errDown
+	}
+	delete(m.objs, key)
+	return nil
+}
+
+func (m *memTier) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.objs)
+}
+
+// dataFiles counts the version data files and directories on drive 0.
+func dataFiles(t *testing.T, l *testLayer, bucket string) int {
+	t.Helper()
+	n := 0
+	filepath.Walk(filepath.Join(l.roots[0], bucket), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.Contains(filepath.Base(p), dataDirInfix) {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func TestTransitionReadRestoreDelete(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"inline", 1000}, {"file", 200 << 10}, {"empty", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			l := newTestLayer(t, 4, 2)
+			mt := newMemTier()
+			l.SetTiers(mt)
+			mkBucket(t, l, "bkt")
+			data := randData(7, c.size)
+			oi := l.put(t, "bkt", "k", data)
+			if n := dataFiles(t, l, "bkt"); (n > 0) != (c.name == "file") {
+				t.Fatalf("%d data files before the transition", n)
+			}
+			if err := l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD", ModTime: oi.ModTime}); err != nil {
+				t.Fatal(err)
+			}
+			if mt.count() != 1 {
+				t.Fatalf("tier holds %d objects", mt.count())
+			}
+			if n := dataFiles(t, l, "bkt"); n != 0 {
+				t.Fatalf("%d local data files left after the transition", n)
+			}
+			info, err := l.StatObject(ctx, "bkt", "k", GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Transition == nil || info.Transition.Tier != "COLD" || info.Meta["X-Amz-Storage-Class"] != "COLD" ||
+				info.ETag != oi.ETag || info.Size != oi.Size || !info.ModTime.Equal(oi.ModTime) {
+				t.Fatalf("stub info %+v (was %+v)", info, oi)
+			}
+			rkey := info.Transition.RemoteKey
+			if !strings.HasPrefix(rkey, "test/bkt/k/null-") {
+				t.Fatalf("remote key %q", rkey)
+			}
+			got, err := l.get(t, "bkt", "k", "", 0, -1)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("GET of the stub: %v", err)
+			}
+			if c.size > 100 {
+				mt.gets = nil
+				got, err := l.get(t, "bkt", "k", "", 10, 50)
+				if err != nil || !bytes.Equal(got, data[10:60]) {
+					t.Fatalf("range GET: %v", err)
+				}
+				if want := rkey + " 10 50"; len(mt.gets) != 1 || mt.gets[0] != want {
+					t.Fatalf("tier reads %v, want only %q", mt.gets, want)
+				}
+			}
+			// Again: a no-op.
+			if err := l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD"}); err != nil || mt.count() != 1 {
+				t.Fatalf("second transition: %v, %d remote objects", err, mt.count())
+			}
+
+			// Restore: served locally, even with the tier down.
+			res, err := l.RestoreObject(ctx, "bkt", "k", RestoreOptions{Days: 2})
+			if err != nil || res.AlreadyRestored {
+				t.Fatalf("restore: %+v %v", res, err)
+			}
+			mt.setDown(true)
+			got, err = l.get(t, "bkt", "k", "", 0, -1)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("GET of the restored copy with the tier down: %v", err)
+			}
+			info, _ = l.StatObject(ctx, "bkt", "k", GetOptions{})
+			if info.Transition == nil || !info.Transition.RestoreExpiry.Equal(res.Expiry) {
+				t.Fatalf("restored info %+v", info.Transition)
+			}
+			mt.setDown(false)
+			if res, err := l.RestoreObject(ctx, "bkt", "k", RestoreOptions{Days: 5}); err != nil || !res.AlreadyRestored {
+				t.Fatalf("second restore: %+v %v", res, err)
+			}
+			// The restored copy expires.
+			l.now = func() time.Time { return time.Now().Add(10 * 24 * time.Hour) }
+			cur, _ := l.readSet(ctx, "bkt", "k").resolve(l.readSet(ctx, "bkt", "k").readMetas(ctx, objectStem("bkt", "k")))
+			l.expireRestores(ctx, "bkt", "k", cur.Versions)
+			info, _ = l.StatObject(ctx, "bkt", "k", GetOptions{})
+			if info.Transition == nil || !info.Transition.RestoreExpiry.IsZero() || dataFiles(t, l, "bkt") != 0 {
+				t.Fatalf("after expiry: %+v, %d data files", info.Transition, dataFiles(t, l, "bkt"))
+			}
+			mt.setDown(true)
+			_, err = l.get(t, "bkt", "k", "", 0, -1)
+			var te *TierError
+			if c.size > 0 && (!errors.Is(err, ErrTierUnavailable) || !errors.As(err, &te) || te.Tier != "COLD") {
+				t.Fatalf("GET with the tier down: %v", err)
+			}
+			// Delete with the tier down: succeeds, the remote delete is queued.
+			if _, err := l.DeleteObject(ctx, "bkt", "k", DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := l.PendingRemoteDeletes(ctx); n != 1 || mt.count() != 1 {
+				t.Fatalf("queue %d, remote %d", n, mt.count())
+			}
+			l.drainRemoteDeletes(ctx)
+			if n, _ := l.PendingRemoteDeletes(ctx); n != 1 {
+				t.Fatal("queue entry lost while the tier is down")
+			}
+			mt.setDown(false)
+			l.drainRemoteDeletes(ctx)
+			if n, _ := l.PendingRemoteDeletes(ctx); n != 0 || mt.count() != 0 {
+				t.Fatalf("after the tier came back: queue %d, remote %d", n, mt.count())
+			}
+		})
+	}
+}
+
+func TestTransitionMultipartAndVersions(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLayer(t, 4, 2)
+	mt := newMemTier()
+	l.SetTiers(mt)
+	mkBucket(t, l, "ver")
+	if err := l.UpdateBucketConfig(ctx, "ver", func(c *BucketConfig) error { c.Versioning = VersioningEnabled; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	id, err := l.NewMultipartUpload(ctx, "ver", "mp", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := randData(1, 5<<20), randData(2, 100<<10)
+	var parts []CompletePart
+	for i, p := range [][]byte{p1, p2} {
+		pi, err := l.PutObjectPart(ctx, "ver", "mp", id, i+1, bytes.NewReader(p), PartOptions{Size: int64(len(p))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, CompletePart{Number: i + 1, ETag: pi.ETag})
+	}
+	v1, err := l.CompleteMultipartUpload(ctx, "ver", "mp", id, parts, CompleteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := l.put(t, "ver", "mp", []byte("newer"))
+	whole := append(append([]byte{}, p1...), p2...)
+	if err := l.TransitionObject(ctx, "ver", "mp", TransitionOptions{VersionID: v1.VersionID, Tier: "COLD"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.get(t, "ver", "mp", v1.VersionID, 0, -1)
+	if err != nil || !bytes.Equal(got, whole) {
+		t.Fatalf("GET of the transitioned noncurrent version: %v", err)
+	}
+	if got, _ := l.get(t, "ver", "mp", "", 0, -1); string(got) != "newer" {
+		t.Fatalf("current version reads %q", got)
+	}
+	if _, err := l.RestoreObject(ctx, "ver", "mp", RestoreOptions{VersionID: v2.VersionID, Days: 1}); !errors.Is(err, ErrInvalidObjectState) {
+		t.Fatalf("restore of a version never transitioned: %v", err)
+	}
+	if _, err := l.RestoreObject(ctx, "ver", "mp", RestoreOptions{VersionID: v1.VersionID, Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	mt.setDown(true)
+	got, err = l.get(t, "ver", "mp", v1.VersionID, 5<<20-3, 10)
+	if err != nil || !bytes.Equal(got, whole[5<<20-3:5<<20+7]) {
+		t.Fatalf("range across parts of the restored copy: %v", err)
+	}
+	if res, err := l.HealObject(ctx, "ver", "mp", HealOptions{Verify: true}); err != nil || res.ShardsRebuilt != 0 {
+		t.Fatalf("heal of a healthy restored object: %+v %v", res, err)
+	}
+	mt.setDown(false)
+	if _, err := l.DeleteObject(ctx, "ver", "mp", DeleteOptions{VersionID: v1.VersionID}); err != nil {
+		t.Fatal(err)
+	}
+	if mt.count() != 0 {
+		t.Fatal("deleting the version left its remote copy")
+	}
+	// KeepRemote: the copy stays.
+	mt.keep = true
+	v3 := l.put(t, "ver", "k", []byte("kept"))
+	if err := l.TransitionObject(ctx, "ver", "k", TransitionOptions{VersionID: v3.VersionID, Tier: "COLD"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.DeleteObject(ctx, "ver", "k", DeleteOptions{VersionID: v3.VersionID}); err != nil || mt.count() != 1 {
+		t.Fatalf("delete with KeepRemote: %v, %d remote", err, mt.count())
+	}
+}
+
+// TestTransitionRaces: an overwrite during the upload, or a tier that fails,
+// leaves the object as it was and no remote copy behind.
+func TestTransitionRaces(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLayer(t, 4, 2)
+	mt := newMemTier()
+	l.SetTiers(mt)
+	mkBucket(t, l, "bkt")
+	data := randData(3, 50<<10)
+	oi := l.put(t, "bkt", "k", data)
+
+	mt.setDown(true)
+	err := l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD", ModTime: oi.ModTime})
+	if !errors.Is(err, ErrTierUnavailable) {
+		t.Fatalf("transition to a tier that is down: %v", err)
+	}
+	mt.setDown(false)
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("object after a failed transition: %v", err)
+	}
+
+	// The overwrite waits for the read lock; it runs while Put is still going.
+	done := make(chan struct{})
+	mt.putHook = func() {
+		mt.putHook = nil
+		go func() {
+			defer close(done)
+			l.put(t, "bkt", "k", []byte("overwritten"))
+		}()
+		time.Sleep(50 * time.Millisecond)
+	}
+	err = l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD"})
+	<-done
+	if err != nil && !errors.Is(err, ErrVersionChanged) {
+		t.Fatal(err)
+	}
+	info, _ := l.StatObject(ctx, "bkt", "k", GetOptions{})
+	if got, _ := l.get(t, "bkt", "k", "", 0, -1); string(got) != "overwritten" || info.Transition != nil {
+		t.Fatalf("after the race: %q, transition %+v", got, info.Transition)
+	}
+	if mt.count() != 0 {
+		t.Fatalf("%d remote copies left behind", mt.count())
+	}
+	if err := l.TransitionObject(ctx, "bkt", "nope", TransitionOptions{Tier: "COLD"}); !errors.Is(err, ErrVersionNotFound) && !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("transition of a missing object: %v", err)
+	}
+}
