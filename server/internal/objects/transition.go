@@ -200,7 +200,7 @@ func (l *Layer) TransitionObject(ctx context.Context, bucket, key string, opts T
 	o.Close()
 	if err != nil || readErr != nil {
 		// Whatever reached the tier is not a complete copy.
-		l.deleteRemote(ctx, opts.Tier, rkey, false)
+		l.discardFailedUpload(ctx, t, opts.Tier, rkey)
 		if readErr != nil {
 			return readErr // reading the local data failed (read quorum, …)
 		}
@@ -376,6 +376,20 @@ func (l *Layer) deleteRemote(ctx context.Context, tierName, key string, honourKe
 		return
 	}
 	l.log.Warn("tier: deleting a remote copy failed; queued for retry", "tier", tierName, "key", key, "err", err)
+}
+
+// discardFailedUpload deletes what an upload that failed may have left in
+// the tier. The clients commit nothing on failure (a single PUT is atomic,
+// multipart and resumable uploads are abandoned), so this is one best-effort
+// attempt, not queued: a tier that is down would otherwise fill the retry
+// queue with a delete per failed attempt. At worst an unreferenced remote
+// object remains; nothing local is lost.
+func (l *Layer) discardFailedUpload(ctx context.Context, t RemoteTier, tierName, key string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), remoteDeleteTimeout)
+	defer cancel()
+	if err := t.Delete(dctx, key); err != nil {
+		l.log.Debug("tier: cleaning up after a failed upload", "tier", tierName, "key", key, "err", err)
+	}
 }
 
 // drainRemoteDeletes retries the queued remote deletes (a scanner cycle step).
