@@ -41,8 +41,10 @@ func exercised(t *testing.T) *testCluster {
 	tc.put(t, "docs", "a", 10)
 	tc.m.WatchKMS(func(context.Context) error { return nil }, time.Hour)
 	tc.m.WatchLifecycle(Lifecycle{
-		Worker: func() lifecycle.Stats { return lifecycle.Stats{Actions: map[lifecycle.ActionType]int64{}, Failed: map[lifecycle.ActionType]int64{}} },
-		Tiers:  func() objects.TierStats { return objects.TierStats{} },
+		Worker: func() lifecycle.Stats {
+			return lifecycle.Stats{Actions: map[lifecycle.ActionType]int64{}, Failed: map[lifecycle.ActionType]int64{}}
+		},
+		Tiers: func() objects.TierStats { return objects.TierStats{} },
 	})
 	o := tc.m.S3()
 	o.Begin()
