@@ -312,6 +312,16 @@ func tieringFlow(t *testing.T, e *env, p *tiertest.Peer, tr tier.Tier) {
 		t.Fatalf("restored copy not dropped after its expiry: %+v", big0.Transition)
 	}
 	e.mustGet("warm", "big", "", "", big)
+	// Encrypted and ranged reads of stubs fail cleanly too while the tier is down.
+	p.Stop()
+	for _, c := range []struct{ key, rng string }{{"secret", ""}, {"secret", "bytes=10-20"}, {"big", "bytes=10-20"}} {
+		_, err := e.get("warm", c.key, "", c.rng)
+		if status, code, msg := statusOf(err); status != http.StatusServiceUnavailable || !strings.Contains(msg, "COLD") {
+			t.Fatalf("GET %s %s with the tier down: %d %s %q", c.key, c.rng, status, code, msg)
+		}
+	}
+	p.Start()
+	e.mustGet("warm", "secret", "", "bytes=10-20", secret[10:21])
 
 	// Deleting a transitioned object deletes its remote copy.
 	bk := big0.Transition.RemoteKey

@@ -475,20 +475,29 @@ func (o *object) openRemote(ctx context.Context, offset, length int64) (io.ReadC
 
 // Prepare makes sure the data of bytes [offset, offset+length) can be read
 // before a caller commits to a response: for a version whose data is in a
-// tier it opens the remote range (length 0: only checks the remote copy is
-// there), so an unreachable tier is an error before any byte is sent. The
-// next WriteRange of exactly that range uses the opened stream. For local data
-// it does nothing.
+// tier it opens the remote range (length 0: reads the first byte, to check
+// the tier answers), so an unreachable tier is an error before any byte is
+// sent. The next WriteRange of exactly that range uses the opened stream. For
+// local data it does nothing.
 func (o *object) Prepare(ctx context.Context, offset, length int64) error {
 	if o.v.HasLocalData() {
+		return nil
+	}
+	if length == 0 {
+		rc, err := o.openRemote(ctx, 0, min(1, o.v.Size))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return ctxErr(ctx, &TierError{Tier: o.v.Transition.Tier, Op: "get", Err: err})
+		}
 		return nil
 	}
 	rc, err := o.openRemote(ctx, offset, length)
 	if err != nil {
 		return err
-	}
-	if length == 0 {
-		return rc.Close()
 	}
 	o.closePrepared()
 	o.prepared = &preparedRange{off: offset, n: length, rc: rc}

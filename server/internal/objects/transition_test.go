@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairn-io/cairn/server/internal/drive"
+	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
 // memTier is an in-memory RemoteTier that can be switched off.
@@ -332,5 +335,70 @@ func TestTransitionRaces(t *testing.T) {
 	}
 	if err := l.TransitionObject(ctx, "bkt", "nope", TransitionOptions{Tier: "COLD"}); !errors.Is(err, ErrVersionNotFound) && !errors.Is(err, ErrObjectNotFound) {
 		t.Fatalf("transition of a missing object: %v", err)
+	}
+}
+
+// dataFilesOn counts version data files and directories on drive i.
+func dataFilesOn(l *testLayer, i int, bucket string) int {
+	n := 0
+	filepath.Walk(filepath.Join(l.roots[i], bucket), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.Contains(filepath.Base(p), dataDirInfix) {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestTransitionHeal: a drive that missed the transition (offline) is brought
+// to the stub by healing and its shard freed; one that missed the restore gets
+// its shard of the restored copy rebuilt.
+func TestTransitionHeal(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLayer(t, 6, 2)
+	mt := newMemTier()
+	l.SetTiers(mt)
+	mkBucket(t, l, "bkt")
+	data := randData(11, 300<<10)
+	l.put(t, "bkt", "k", data)
+
+	l.faulty[2].FailAll(drive.ErrOffline)
+	if err := l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD"}); err != nil {
+		t.Fatal(err)
+	}
+	l.faulty[2].FailAll(nil)
+	if dataFilesOn(l, 2, "bkt") != 1 || dataFilesOn(l, 0, "bkt") != 0 {
+		t.Fatal("setup: drive 2 should still hold its shard, the others none")
+	}
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GET with one drive behind: %v", err)
+	}
+	if _, err := l.HealObject(ctx, "bkt", "k", HealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := dataFilesOn(l, 2, "bkt"); n != 0 {
+		t.Fatalf("heal left drive 2's shard of the transitioned version (%d files)", n)
+	}
+	raw, err := os.ReadFile(filepath.Join(l.roots[2], "bkt", "k"+metaSuffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := meta.Unmarshal(raw); err != nil || f.Versions[0].Transition == nil {
+		t.Fatalf("drive 2's metadata after heal: %v %+v", err, f)
+	}
+
+	l.faulty[4].FailAll(drive.ErrOffline)
+	if _, err := l.RestoreObject(ctx, "bkt", "k", RestoreOptions{Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	l.faulty[4].FailAll(nil)
+	if res, err := l.HealObject(ctx, "bkt", "k", HealOptions{}); err != nil || res.ShardsRebuilt != 1 || dataFilesOn(l, 4, "bkt") != 1 {
+		t.Fatalf("heal after a missed restore: %+v %v, %d files on drive 4", res, err, dataFilesOn(l, 4, "bkt"))
+	}
+	mt.setDown(true)
+	l.faulty[0].FailAll(drive.ErrOffline)
+	l.faulty[1].FailAll(drive.ErrOffline)
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("restored copy with two drives and the tier down: %v", err)
 	}
 }
