@@ -160,7 +160,9 @@ type TransitionOptions struct {
 // TransitionObject moves a version's data to a tier and leaves a stub.
 //
 // The stored bytes stream from the drives to the tier under a new remote key
-// while the object's read lock is held (as for a GET: a writer waits). Then,
+// without holding the object's lock: a tier may be slow, and client writes
+// must not wait for it. A concurrent overwrite or delete may free the data
+// being read; the copy then fails, and the version is found changed. Then,
 // under the write lock, the version is checked to be the one that was copied,
 // unchanged (same id, time, ETag, data); if so every drive's copy of it becomes
 // the stub and its shards are freed, else the remote copy is deleted and
@@ -184,6 +186,10 @@ func (l *Layer) TransitionObject(ctx context.Context, bucket, key string, opts T
 	if err != nil {
 		return err
 	}
+	// Keep the drives' metadata read under the lock (the shard holders), but
+	// release the lock itself: the upload must not block writers.
+	o.unlock()
+	o.unlock = func() {}
 	v := o.v
 	if !opts.ModTime.IsZero() && !v.ModTime.Equal(opts.ModTime) {
 		o.Close()
@@ -202,6 +208,9 @@ func (l *Layer) TransitionObject(ctx context.Context, bucket, key string, opts T
 		// Whatever reached the tier is not a complete copy.
 		l.discardFailedUpload(ctx, t, opts.Tier, rkey)
 		if readErr != nil {
+			if l.versionChanged(ctx, bucket, key, &v) {
+				return ErrVersionChanged // overwritten or deleted while being read
+			}
 			return readErr // reading the local data failed (read quorum, …)
 		}
 		return ctxErr(ctx, &TierError{Tier: opts.Tier, Op: "put", Err: err})
@@ -243,6 +252,17 @@ func (l *Layer) TransitionObject(ctx context.Context, bucket, key string, opts T
 	}
 	l.tierStats.transitioned.Add(1)
 	return nil
+}
+
+// versionChanged reports whether v is no longer bucket/key's version as it was.
+func (l *Layer) versionChanged(ctx context.Context, bucket, key string, v *meta.Version) bool {
+	s := l.readSet(ctx, bucket, key)
+	cur, err := s.resolve(s.readMetas(ctx, objectStem(bucket, key)))
+	if err != nil {
+		return false
+	}
+	now := cur.Find(v.ID)
+	return now == nil || keyOf(now) != keyOf(v) || !sameContent(now, v)
 }
 
 // sameStorage reports whether two copies of a version keep their data in the

@@ -311,20 +311,15 @@ func TestTransitionRaces(t *testing.T) {
 		t.Fatalf("object after a failed transition: %v", err)
 	}
 
-	// The overwrite waits for the read lock; it runs while Put is still going.
-	done := make(chan struct{})
+	// An overwrite while the data is on its way to the tier: it does not wait
+	// for the upload, and the transition then finds the version changed.
 	mt.putHook = func() {
 		mt.putHook = nil
-		go func() {
-			defer close(done)
-			l.put(t, "bkt", "k", []byte("overwritten"))
-		}()
-		time.Sleep(50 * time.Millisecond)
+		l.put(t, "bkt", "k", []byte("overwritten"))
 	}
 	err = l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD"})
-	<-done
-	if err != nil && !errors.Is(err, ErrVersionChanged) {
-		t.Fatal(err)
+	if !errors.Is(err, ErrVersionChanged) {
+		t.Fatalf("transition racing an overwrite: %v", err)
 	}
 	info, _ := l.StatObject(ctx, "bkt", "k", GetOptions{})
 	if got, _ := l.get(t, "bkt", "k", "", 0, -1); string(got) != "overwritten" || info.Transition != nil {
@@ -333,6 +328,33 @@ func TestTransitionRaces(t *testing.T) {
 	if mt.count() != 0 {
 		t.Fatalf("%d remote copies left behind", mt.count())
 	}
+	// A delete during the upload: the same.
+	mt.putHook = func() {
+		mt.putHook = nil
+		if _, err := l.DeleteObject(ctx, "bkt", "k", DeleteOptions{}); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := l.TransitionObject(ctx, "bkt", "k", TransitionOptions{Tier: "COLD"}); !errors.Is(err, ErrVersionChanged) {
+		t.Fatalf("transition racing a delete: %v", err)
+	}
+	if _, err := l.StatObject(ctx, "bkt", "k", GetOptions{}); !errors.Is(err, ErrObjectNotFound) || mt.count() != 0 {
+		t.Fatalf("after the delete race: %v, %d remote copies", err, mt.count())
+	}
+	// An overwrite while a big object's shards are being read (they vanish
+	// under the reader): no copy is kept, the new data is intact.
+	big := randData(4, 3<<20)
+	l.put(t, "bkt", "big", big)
+	slow := &slowTier{memTier: mt, afterFirst: func() { l.put(t, "bkt", "big", []byte("new")) }}
+	l.SetTiers(slow)
+	err = l.TransitionObject(ctx, "bkt", "big", TransitionOptions{Tier: "COLD"})
+	if !errors.Is(err, ErrVersionChanged) {
+		t.Fatalf("transition whose data was freed mid-read: %v", err)
+	}
+	if got, _ := l.get(t, "bkt", "big", "", 0, -1); string(got) != "new" || mt.count() != 0 {
+		t.Fatalf("after the mid-read overwrite: %q, %d remote copies", got, mt.count())
+	}
+	l.SetTiers(mt)
 	if err := l.TransitionObject(ctx, "bkt", "nope", TransitionOptions{Tier: "COLD"}); !errors.Is(err, ErrVersionNotFound) && !errors.Is(err, ErrObjectNotFound) {
 		t.Fatalf("transition of a missing object: %v", err)
 	}
@@ -401,4 +423,21 @@ func TestTransitionHeal(t *testing.T) {
 	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("restored copy with two drives and the tier down: %v", err)
 	}
+}
+
+// slowTier reads the first 64 KiB of a Put, runs afterFirst, then the rest.
+type slowTier struct {
+	*memTier
+	afterFirst func()
+}
+
+func (s *slowTier) Tier(ctx context.Context, name string) (RemoteTier, bool, error) { return s, false, nil }
+
+func (s *slowTier) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	head := make([]byte, 64<<10)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return err
+	}
+	s.afterFirst()
+	return s.memTier.Put(ctx, key, io.MultiReader(bytes.NewReader(head), r), size)
 }
