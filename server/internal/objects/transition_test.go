@@ -431,7 +431,9 @@ type slowTier struct {
 	afterFirst func()
 }
 
-func (s *slowTier) Tier(ctx context.Context, name string) (RemoteTier, bool, error) { return s, false, nil }
+func (s *slowTier) Tier(ctx context.Context, name string) (RemoteTier, bool, error) {
+	return s, false, nil
+}
 
 func (s *slowTier) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	head := make([]byte, 64<<10)
