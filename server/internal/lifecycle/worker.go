@@ -45,7 +45,9 @@ type WorkerConfig struct {
 // TransitionObject (see the objects package for the data path). A transition
 // that fails (the tier is down, a drive quorum is lost) changes nothing and is
 // counted in Stats.Failed; the next scanner cycle finds the version still due
-// and tries again. A version changed meanwhile (overwritten, deleted) is left
+// and tries again. After a tier failed, the cycle's other transitions to it
+// wait for the next cycle. Transitions run on the scanner's goroutine: the
+// scanner waits while a version's data is uploaded. A version changed meanwhile (overwritten, deleted) is left
 // to the next cycle's evaluation, without counting a failure.
 //
 // A Worker is safe for concurrent use; its hooks run on the scanner's goroutine.
@@ -56,6 +58,10 @@ type Worker struct {
 
 	mu    sync.Mutex
 	cache map[string]parsed // bucket → its parsed configuration
+	// down: tiers that failed a transition, with the cycle they failed in;
+	// their other transitions wait for the next cycle instead of each paying
+	// the tier client's retries on the scanner's goroutine.
+	down map[string]int64
 
 	objects atomic.Int64
 	cycles  atomic.Int64
@@ -72,7 +78,7 @@ type parsed struct {
 // NewWorker returns a worker; install its Hooks with (*objects.Layer).SetScanHooks
 // before StartBackground.
 func NewWorker(cfg WorkerConfig) *Worker {
-	w := &Worker{store: cfg.Objects, now: cfg.Now, log: cfg.Logger, cache: map[string]parsed{}}
+	w := &Worker{store: cfg.Objects, now: cfg.Now, log: cfg.Logger, cache: map[string]parsed{}, down: map[string]int64{}}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -164,10 +170,19 @@ func (w *Worker) apply(ctx context.Context, bucket, key string, a Action) {
 		}
 		_, err = w.store.DeleteObject(ctx, bucket, key, objects.DeleteOptions{VersionID: id})
 	case TransitionCurrent, TransitionNoncurrent:
+		if w.tierDown(a.Class) {
+			w.log.Debug("lifecycle: transition waits for the next cycle (its tier failed this cycle)", "bucket", bucket, "key", key, "tier", a.Class)
+			return
+		}
 		err = w.store.TransitionObject(ctx, bucket, key, objects.TransitionOptions{VersionID: a.VersionID, Tier: a.Class, ModTime: a.ModTime})
 		if errors.Is(err, objects.ErrVersionChanged) || errors.Is(err, objects.ErrObjectNotFound) || errors.Is(err, objects.ErrVersionNotFound) {
 			w.log.Debug("lifecycle: version changed before its transition", "bucket", bucket, "key", key, "version", a.VersionID)
 			return
+		}
+		if errors.Is(err, objects.ErrTierUnavailable) {
+			w.mu.Lock()
+			w.down[a.Class] = w.cycles.Load()
+			w.mu.Unlock()
 		}
 	default:
 		return
@@ -182,6 +197,14 @@ func (w *Worker) apply(ctx context.Context, bucket, key string, a Action) {
 	w.done[a.Type].Add(1)
 	w.log.Debug("lifecycle: applied", "action", a.Type.String(), "bucket", bucket, "key", key,
 		"version", a.VersionID, "rule", a.RuleID)
+}
+
+// tierDown reports whether tier failed a transition during this cycle.
+func (w *Worker) tierDown(tier string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.down[tier]
+	return ok && c == w.cycles.Load()
 }
 
 // Cycle is the scanner's per-cycle hook: it aborts the incomplete multipart

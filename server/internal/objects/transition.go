@@ -351,9 +351,14 @@ func replacedGarbage(stem string, old *meta.Version) []string {
 	return g
 }
 
-// remoteDeleteTimeout bounds the synchronous attempt to delete a remote copy;
-// after it the delete goes to the retry queue.
-const remoteDeleteTimeout = 10 * time.Second
+// remoteDeleteTimeout bounds the synchronous attempt to delete a remote copy,
+// made by the commit that removed the version (the client's DELETE waits for
+// it, holding the object's lock); after it the delete goes to the retry queue,
+// whose attempts get queuedDeleteTimeout.
+const (
+	remoteDeleteTimeout = 3 * time.Second
+	queuedDeleteTimeout = 30 * time.Second
+)
 
 // The remote-delete retry queue: one configuration document per remote copy
 // still to delete, drained by every scanner cycle.
@@ -413,11 +418,13 @@ func (l *Layer) discardFailedUpload(ctx context.Context, t RemoteTier, tierName,
 }
 
 // drainRemoteDeletes retries the queued remote deletes (a scanner cycle step).
+// After one failure of a tier, that tier's other entries wait for the next cycle.
 func (l *Layer) drainRemoteDeletes(ctx context.Context) {
 	names, err := l.ListConfig(ctx, tierGCDir)
 	if err != nil {
 		return
 	}
+	down := map[string]bool{}
 	for _, n := range names {
 		if ctx.Err() != nil {
 			return
@@ -432,14 +439,18 @@ func (l *Layer) drainRemoteDeletes(ctx context.Context) {
 			l.DeleteConfig(ctx, doc)
 			continue
 		}
+		if down[e.Tier] {
+			continue
+		}
 		t, _, err := l.tier(ctx, e.Tier)
 		if err == nil {
-			dctx, cancel := context.WithTimeout(ctx, remoteDeleteTimeout)
+			dctx, cancel := context.WithTimeout(ctx, queuedDeleteTimeout)
 			err = t.Delete(dctx, e.Key)
 			cancel()
 		}
 		if err != nil {
 			l.log.Debug("tier: queued remote delete still failing", "tier", e.Tier, "key", e.Key, "err", err)
+			down[e.Tier] = true
 			continue
 		}
 		l.tierStats.deletes.Add(1)
