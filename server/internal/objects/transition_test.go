@@ -443,3 +443,62 @@ func (s *slowTier) Put(ctx context.Context, key string, r io.Reader, size int64)
 	s.afterFirst()
 	return s.memTier.Put(ctx, key, io.MultiReader(bytes.NewReader(head), r), size)
 }
+
+// TestTransitionPoolDrain: draining a pool moves stubs as metadata (their data
+// stays in the tier, its remote copy is not deleted) and restored copies with
+// their data.
+func TestTransitionPoolDrain(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLayer(t, 6, 2)
+	mt := newMemTier()
+	l.SetTiers(mt)
+	mkBucket(t, l, "bkt")
+	stub, restored := randData(21, 200<<10), randData(22, 100<<10)
+	l.put(t, "bkt", "stub", stub)
+	l.put(t, "bkt", "restored", restored)
+	for _, k := range []string{"stub", "restored"} {
+		if err := l.TransitionObject(ctx, "bkt", k, TransitionOptions{Tier: "COLD"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.RestoreObject(ctx, "bkt", "restored", RestoreOptions{Days: 3}); err != nil {
+		t.Fatal(err)
+	}
+	reads := func() int64 { return l.TierStats().RemoteReads }
+	before := reads()
+	newPool, _ := newDrives(t, 6)
+	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	if err := l.Decommission(ctx, 0, func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("drain did not finish")
+	}
+	if reads() != before {
+		t.Fatal("the drain read a stub's data from the tier")
+	}
+	if mt.count() != 2 {
+		t.Fatalf("the tier holds %d copies after the drain, want 2", mt.count())
+	}
+	for k, want := range map[string][]byte{"stub": stub, "restored": restored} {
+		info, err := l.StatObject(ctx, "bkt", k, GetOptions{})
+		if err != nil || info.Transition == nil {
+			t.Fatalf("%s after the drain: %v %+v", k, err, info.Transition)
+		}
+		if got, err := l.get(t, "bkt", k, "", 0, -1); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("GET %s after the drain: %v", k, err)
+		}
+	}
+	mt.setDown(true)
+	if got, err := l.get(t, "bkt", "restored", "", 0, -1); err != nil || !bytes.Equal(got, restored) {
+		t.Fatalf("the restored copy did not move with the drain: %v", err)
+	}
+}
