@@ -24,8 +24,27 @@ func (s *Server) openLifecycle() {
 		RootSecret: s.cfg.RootPassword,
 		NotFound:   func(err error) bool { return errors.Is(err, objects.ErrConfigNotFound) },
 	})
+	s.layer.SetTiers(layerTiers{s.tiers})
 	s.lifecycle = lifecycle.NewWorker(lifecycle.WorkerConfig{Objects: s.layer, Now: s.cfg.Now, Logger: s.cfg.Logger})
 	s.layer.SetScanHooks(s.lifecycle.Hooks())
+}
+
+// layerTiers is the object layer's view of the tier store: the client of a
+// tier and its KeepRemote setting.
+type layerTiers struct{ store *tier.Store }
+
+var _ objects.Tiers = layerTiers{}
+
+func (t layerTiers) Tier(ctx context.Context, name string) (objects.RemoteTier, bool, error) {
+	cfg, err := t.store.Get(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := t.store.Tier(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	return c, cfg.KeepRemote, nil
 }
 
 // Lifecycle is the lifecycle worker (for tests and metrics in this module).

@@ -324,6 +324,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.metrics.Watch(s.layer)
 	s.openLifecycle() // installs scanner hooks: before StartBackground
+	s.metrics.WatchLifecycle(metrics.Lifecycle{Worker: s.lifecycle.Stats, Tiers: s.layer.TierStats})
 	if !cfg.NoBackground {
 		s.layer.StartBackground(context.WithoutCancel(ctx), objects.BackgroundOptions{
 			ScanRate: cfg.ScanRate, ScanInterval: cfg.ScanInterval,

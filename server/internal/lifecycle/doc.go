@@ -37,9 +37,18 @@
 //   - AbortIncompleteMultipartUpload aborts uploads DaysAfterInitiation after they
 //     were initiated (the Worker's Cycle hook, once per scanner cycle).
 //   - Transition and NoncurrentVersionTransition name a tier (StorageClass). The
-//     evaluator returns transition actions; the Worker counts them but does not
-//     move data yet: the transition data path (object layer stubs, GET from the
-//     tier, RestoreObject) is not built.
+//     evaluator returns transition actions (with the version's ModTime); the
+//     Worker runs them with the object layer's TransitionObject, which streams
+//     the version's stored bytes to the tier and leaves a stub (see package
+//     objects, transition.go, for the data path: reads from the tier,
+//     RestoreObject, remote deletes). A version whose storage class is already
+//     the rule's tier is left alone. A transition that fails (tier down) changes
+//     nothing, counts in Stats.Failed, and the next scanner cycle retries it; a
+//     version changed meanwhile is re-evaluated by the next cycle.
+//
+// Restored copies (RestoreObject) expire by the object layer's scanner, not by
+// rules: it drops the local copy once its expiry date has passed, for every
+// bucket, with or without a lifecycle configuration.
 //
 // When several actions apply to one version, deletion wins over transition; among
 // expirations the earliest due wins. Rules whose filter has tags or a size never
@@ -50,4 +59,10 @@
 // The x-amz-transition-default-minimum-object-size setting (objects under 128 KiB
 // are not transitioned by default) is not implemented: a transition rule applies
 // to objects of every size unless its filter says otherwise.
+//
+// A GET of a transitioned object streams its data from the tier, where S3 answers
+// InvalidObjectState for its archive classes until the object is restored:
+// Cairn's tiers are online stores and applications should never notice a
+// transition. RestoreObject completes before it answers (202, or 200 when a
+// restored copy existed), so x-amz-restore never shows an ongoing request.
 package lifecycle

@@ -23,7 +23,7 @@ const (
 	// version the object has left.
 	DeleteExpiredMarker
 	// TransitionCurrent moves the current version's data to the tier
-	// Action.StorageClass (not executed yet: see the package doc).
+	// Action.Class.
 	TransitionCurrent
 	// TransitionNoncurrent moves noncurrent version Action.VersionID to a tier.
 	TransitionNoncurrent
@@ -58,6 +58,7 @@ type Action struct {
 	VersionID string    // the version acted on ("" or "null" for the null version)
 	ETag      string    // ExpireCurrent: the current version's ETag (If-Match)
 	Class     string    // transitions: the tier (StorageClass)
+	ModTime   time.Time // transitions: the version's ModTime (it must not have changed)
 	Due       time.Time // when the action became due
 }
 
@@ -162,7 +163,7 @@ func (c *Configuration) Evaluate(versions []objects.ObjectInfo, now time.Time) [
 					continue
 				}
 				if due := DueAfter(since, *t.NoncurrentDays); !now.Before(due) {
-					better(&moves[i], Action{Type: TransitionNoncurrent, RuleID: r.ID, VersionID: vs[i].info.VersionID, Class: t.StorageClass, Due: due})
+					better(&moves[i], Action{Type: TransitionNoncurrent, RuleID: r.ID, VersionID: vs[i].info.VersionID, Class: t.StorageClass, ModTime: vs[i].info.ModTime, Due: due})
 				}
 			}
 		}
@@ -218,7 +219,7 @@ func (c *Configuration) evalCurrent(key string, vs []version, preds []predicates
 		}
 		for _, t := range r.Transitions {
 			if due := t.due(cur.info.ModTime); !now.Before(due) {
-				better(&move, Action{Type: TransitionCurrent, RuleID: r.ID, VersionID: cur.info.VersionID, Class: t.StorageClass, Due: due})
+				better(&move, Action{Type: TransitionCurrent, RuleID: r.ID, VersionID: cur.info.VersionID, Class: t.StorageClass, ModTime: cur.info.ModTime, Due: due})
 			}
 		}
 	}

@@ -150,7 +150,7 @@ func TestEvaluate(t *testing.T) {
 		{"marker then noncurrent cleanup in one rule set", noncurrent1 + markers,
 			history("a", ver("dm", at(day(1)), marker()), ver("v1", t0)), at(day(3)), []string{"delete_noncurrent:v1@nc"}},
 
-		// Transitions (returned, counted, not executed yet).
+		// Transitions (the Worker runs them with TransitionObject).
 		{"transition: not yet", transition, history("a", ver("", t0)), at(day(30)), nil},
 		{"transition: first tier", transition, history("a", ver("", t0)), at(day(31)), []string{"transition_current::WARM@cold"}},
 		{"transition: furthest tier", transition, history("a", ver("", t0)), at(day(61)), []string{"transition_current::COLD@cold"}},

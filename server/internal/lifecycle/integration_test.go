@@ -18,7 +18,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-io/cairn/server/internal/lifecycle"
-	"github.com/cairn-io/cairn/server/internal/tier"
 	"github.com/cairn-io/cairn/server/servertest"
 )
 
@@ -377,34 +376,6 @@ func TestLifecycleAPI(t *testing.T) {
 	}
 	if _, err := e.s3.GetBucketLifecycleConfiguration(e.ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("nope")}); !isCode(err, "NoSuchBucket") {
 		t.Fatalf("GET on a missing bucket: %v", err)
-	}
-}
-
-// TestTransitionsCounted: a Transition to a configured tier (a second Cairn) is
-// accepted, and when due the worker counts it but leaves the object where it
-// is: the transition data path is not built yet.
-func TestTransitionsCounted(t *testing.T) {
-	e := start(t)
-	remote := servertest.New(t, servertest.Options{Drives: 1})
-	if _, err := remote.Client().CreateBucket(e.ctx, &s3.CreateBucketInput{Bucket: aws.String("cold")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.srv.Server.Tiers().Add(e.ctx, tier.Config{
-		Name: "COLD", Type: tier.TypeS3, Endpoint: remote.URL, Bucket: "cold",
-		Credentials: tier.Credentials{AccessKey: remote.AccessKey, SecretKey: remote.SecretKey},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	e.bucket("warm", false)
-	e.lifecycle("warm", rule("to-cold", func(r *types.LifecycleRule) {
-		r.Transitions = []types.Transition{{Days: aws.Int32(1), StorageClass: "COLD"}}
-	}))
-	e.put("warm", "a", 10, "")
-	e.at(date(12, 1))
-	e.expect("warm", "a:null")
-	st := e.srv.Server.Lifecycle().Stats()
-	if st.Deferred[lifecycle.TransitionCurrent] == 0 || st.Actions[lifecycle.TransitionCurrent] != 0 {
-		t.Fatalf("worker stats = %+v", st)
 	}
 }
 

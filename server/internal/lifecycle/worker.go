@@ -18,6 +18,7 @@ type Store interface {
 	DeleteObject(ctx context.Context, bucket, key string, opts objects.DeleteOptions) (objects.DeleteResult, error)
 	ListMultipartUploads(ctx context.Context, bucket string, opts objects.ListUploadsOptions) (objects.ListUploadsResult, error)
 	AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error
+	TransitionObject(ctx context.Context, bucket, key string, opts objects.TransitionOptions) error
 }
 
 var _ Store = (*objects.Layer)(nil)
@@ -40,8 +41,14 @@ type WorkerConfig struct {
 // applied with the layer's public API, so they take the same locks and keep the
 // same invariants as client requests.
 //
-// Transition actions are counted (Stats.Deferred) but not executed: the object
-// layer cannot yet move a version's data to a tier.
+// Transition actions move the version's data with the layer's
+// TransitionObject (see the objects package for the data path). A transition
+// that fails (the tier is down, a drive quorum is lost) changes nothing and is
+// counted in Stats.Failed; the next scanner cycle finds the version still due
+// and tries again. After a tier failed, the cycle's other transitions to it
+// wait for the next cycle. Transitions run on the scanner's goroutine: the
+// scanner waits while a version's data is uploaded. A version changed meanwhile (overwritten, deleted) is left
+// to the next cycle's evaluation, without counting a failure.
 //
 // A Worker is safe for concurrent use; its hooks run on the scanner's goroutine.
 type Worker struct {
@@ -51,12 +58,16 @@ type Worker struct {
 
 	mu    sync.Mutex
 	cache map[string]parsed // bucket → its parsed configuration
+	// down: tiers that failed a transition, with the cycle they failed in;
+	// their other transitions wait for the next cycle instead of each paying
+	// the tier client's retries on the scanner's goroutine.
+	down map[string]int64
 
-	objects  atomic.Int64
-	cycles   atomic.Int64
-	errs     atomic.Int64
-	done     [len(actionNames)]atomic.Int64
-	deferred [len(actionNames)]atomic.Int64
+	objects atomic.Int64
+	cycles  atomic.Int64
+	errs    atomic.Int64
+	done    [len(actionNames)]atomic.Int64
+	failed  [len(actionNames)]atomic.Int64
 }
 
 type parsed struct {
@@ -67,7 +78,7 @@ type parsed struct {
 // NewWorker returns a worker; install its Hooks with (*objects.Layer).SetScanHooks
 // before StartBackground.
 func NewWorker(cfg WorkerConfig) *Worker {
-	w := &Worker{store: cfg.Objects, now: cfg.Now, log: cfg.Logger, cache: map[string]parsed{}}
+	w := &Worker{store: cfg.Objects, now: cfg.Now, log: cfg.Logger, cache: map[string]parsed{}, down: map[string]int64{}}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -87,21 +98,22 @@ type Stats struct {
 	Objects int64 // objects evaluated in buckets with a lifecycle configuration
 	Cycles  int64 // scanner cycles whose upload pass ran
 	Errors  int64 // actions that failed (retried the next cycle)
-	// Actions counts the actions applied, by type.
+	// Actions counts the actions applied, by type (transitions: versions moved).
 	Actions map[ActionType]int64
-	// Deferred counts the actions found due but not executed (transitions), by type.
-	Deferred map[ActionType]int64
+	// Failed counts the actions that failed, by type (their sum is Errors;
+	// transitions: mostly an unreachable tier).
+	Failed map[ActionType]int64
 }
 
 // Stats returns the counters.
 func (w *Worker) Stats() Stats {
 	s := Stats{
 		Objects: w.objects.Load(), Cycles: w.cycles.Load(), Errors: w.errs.Load(),
-		Actions: map[ActionType]int64{}, Deferred: map[ActionType]int64{},
+		Actions: map[ActionType]int64{}, Failed: map[ActionType]int64{},
 	}
 	for _, t := range ActionTypes {
 		s.Actions[t] = w.done[t].Load()
-		s.Deferred[t] = w.deferred[t].Load()
+		s.Failed[t] = w.failed[t].Load()
 	}
 	return s
 }
@@ -158,15 +170,26 @@ func (w *Worker) apply(ctx context.Context, bucket, key string, a Action) {
 		}
 		_, err = w.store.DeleteObject(ctx, bucket, key, objects.DeleteOptions{VersionID: id})
 	case TransitionCurrent, TransitionNoncurrent:
-		w.deferred[a.Type].Add(1)
-		w.log.Debug("lifecycle: transition due (not executed: no transition data path yet)",
-			"bucket", bucket, "key", key, "version", a.VersionID, "tier", a.Class, "rule", a.RuleID)
-		return
+		if w.tierDown(a.Class) {
+			w.log.Debug("lifecycle: transition waits for the next cycle (its tier failed this cycle)", "bucket", bucket, "key", key, "tier", a.Class)
+			return
+		}
+		err = w.store.TransitionObject(ctx, bucket, key, objects.TransitionOptions{VersionID: a.VersionID, Tier: a.Class, ModTime: a.ModTime})
+		if errors.Is(err, objects.ErrVersionChanged) || errors.Is(err, objects.ErrObjectNotFound) || errors.Is(err, objects.ErrVersionNotFound) {
+			w.log.Debug("lifecycle: version changed before its transition", "bucket", bucket, "key", key, "version", a.VersionID)
+			return
+		}
+		if errors.Is(err, objects.ErrTierUnavailable) {
+			w.mu.Lock()
+			w.down[a.Class] = w.cycles.Load()
+			w.mu.Unlock()
+		}
 	default:
 		return
 	}
 	if err != nil {
 		w.errs.Add(1)
+		w.failed[a.Type].Add(1)
 		w.log.Warn("lifecycle: action failed", "action", a.Type.String(), "bucket", bucket, "key", key,
 			"version", a.VersionID, "rule", a.RuleID, "err", err)
 		return
@@ -174,6 +197,14 @@ func (w *Worker) apply(ctx context.Context, bucket, key string, a Action) {
 	w.done[a.Type].Add(1)
 	w.log.Debug("lifecycle: applied", "action", a.Type.String(), "bucket", bucket, "key", key,
 		"version", a.VersionID, "rule", a.RuleID)
+}
+
+// tierDown reports whether tier failed a transition during this cycle.
+func (w *Worker) tierDown(tier string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.down[tier]
+	return ok && c == w.cycles.Load()
 }
 
 // Cycle is the scanner's per-cycle hook: it aborts the incomplete multipart

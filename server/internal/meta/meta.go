@@ -11,6 +11,15 @@
 // CRC-32C of everything before it. Unmarshal rejects any file whose checksum or
 // structure is wrong; it never panics on arbitrary input (see FuzzUnmarshal).
 //
+// Format versions: 1 is the original layout. 2 appends to every version a flags
+// byte and the optional fields it announces; the only one so far is the
+// Transition record (tier, remote key, transition time, restore expiry) of a
+// version whose data was moved to a remote tier. Unmarshal reads both. Marshal
+// writes format 1 whenever no version has a Transition, so a deployment that
+// never transitions anything writes exactly what it wrote before (and an older
+// server can still read it); a file holding a transitioned version is format 2,
+// which an older server refuses with ErrVersionSkew rather than misreading it.
+//
 // Ordering invariant: versions are kept sorted by (ModTime, ID) descending, so two
 // drives that apply the same updates in any order end with identical version lists.
 package meta
@@ -82,6 +91,28 @@ type Version struct {
 	Parts    []Part
 	// Inline is this drive's framed shard when the object is stored inline (Inline != nil).
 	Inline []byte
+	// Transition, when set, says the version's data was moved to a remote tier:
+	// the version is a stub whose Size, ETag, checksums, metadata and parts
+	// describe the data as before, without local data (DataDir zero, Inline nil)
+	// unless a restored copy is present (Transition.RestoreExpiry set).
+	Transition *Transition
+}
+
+// Transition records where a transitioned version's data lives.
+type Transition struct {
+	Tier      string    // the tier's name (the StorageClass lifecycle rules name)
+	RemoteKey string    // the key of the data in the tier (unique per transition)
+	At        time.Time // when the data was moved
+	// RestoreExpiry, when not zero, is when the restored local copy (DataDir or
+	// Inline, with Erasure) expires and is dropped again.
+	RestoreExpiry time.Time
+}
+
+// HasLocalData reports whether the version's data is on the drives: a version
+// never transitioned, or a transitioned one with a restored copy (invariant: a
+// transitioned version has local data exactly when RestoreExpiry is set).
+func (v *Version) HasLocalData() bool {
+	return v.Transition == nil || !v.Transition.RestoreExpiry.IsZero()
 }
 
 // IsInline reports whether the version's data lives inside the metadata file.
@@ -99,8 +130,16 @@ var (
 )
 
 const (
-	magic         = "CRNM"
-	formatVersion = 1
+	magic = "CRNM"
+	// formatVersion is the newest format: 2 adds, after each version, a flags
+	// byte and the fields it announces (flagTransition: Transition). Marshal
+	// writes format 1 when no version needs format 2, so files of versions
+	// never transitioned stay readable by servers that only know format 1.
+	formatVersion = 2
+	formatV1      = 1
+	// flags of a format-2 version.
+	flagTransition = 1 << 0
+	knownFlags     = flagTransition
 	// limits that bound what a corrupt or hostile file can make Unmarshal allocate.
 	maxVersions = 1 << 20
 	maxMapLen   = 1 << 12
@@ -196,6 +235,11 @@ func (f *File) Signature() uint32 {
 		}
 		buf = append(buf, v.Tags...)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(v.Meta)))
+		if t := v.Transition; t != nil {
+			buf = append(buf, t.Tier...)
+			buf = append(buf, t.RemoteKey...)
+			buf = binary.BigEndian.AppendUint64(buf, uint64(t.RestoreExpiry.UnixNano()))
+		}
 	}
 	return crc32.Checksum(buf, castagnoli)
 }
@@ -206,17 +250,23 @@ func (f *File) Marshal() []byte {
 	for i := range f.Versions {
 		size += 128 + len(f.Versions[i].Inline)
 	}
+	format := byte(formatV1)
+	for i := range f.Versions {
+		if f.Versions[i].Transition != nil {
+			format = formatVersion
+		}
+	}
 	b := make([]byte, 0, size)
 	b = append(b, magic...)
-	b = append(b, formatVersion)
+	b = append(b, format)
 	b = binary.AppendUvarint(b, uint64(len(f.Versions)))
 	for i := range f.Versions {
-		b = appendVersion(b, &f.Versions[i])
+		b = appendVersion(b, &f.Versions[i], format)
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-func appendVersion(b []byte, v *Version) []byte {
+func appendVersion(b []byte, v *Version, format byte) []byte {
 	b = append(b, v.ID[:]...)
 	b = append(b, byte(v.Kind))
 	b = binary.AppendVarint(b, v.ModTime.UnixNano())
@@ -244,11 +294,27 @@ func appendVersion(b []byte, v *Version) []byte {
 		b = appendMap(b, p.Checksums)
 	}
 	if v.Inline == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(v.Inline)))
+		b = append(b, v.Inline...)
+	}
+	if format < 2 {
+		return b
+	}
+	t := v.Transition
+	if t == nil {
 		return append(b, 0)
 	}
-	b = append(b, 1)
-	b = binary.AppendUvarint(b, uint64(len(v.Inline)))
-	return append(b, v.Inline...)
+	b = append(b, flagTransition)
+	b = appendString(b, t.Tier)
+	b = appendString(b, t.RemoteKey)
+	b = binary.AppendVarint(b, t.At.UnixNano())
+	if t.RestoreExpiry.IsZero() {
+		return binary.AppendVarint(b, 0)
+	}
+	return binary.AppendVarint(b, t.RestoreExpiry.UnixNano())
 }
 
 func appendString(b []byte, s string) []byte {
@@ -279,10 +345,11 @@ func Unmarshal(buf []byte) (*File, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	if body[len(magic)] != formatVersion {
-		return nil, fmt.Errorf("%w: %d", ErrVersionSkew, body[len(magic)])
+	format := body[len(magic)]
+	if format != formatV1 && format != formatVersion {
+		return nil, fmt.Errorf("%w: %d", ErrVersionSkew, format)
 	}
-	d := decoder{buf: body[len(magic)+1:]}
+	d := decoder{buf: body[len(magic)+1:], format: format}
 	n := d.count(maxVersions)
 	f := &File{Versions: make([]Version, 0, min(n, 64))}
 	for i := 0; i < n && d.err == nil; i++ {
@@ -298,8 +365,9 @@ func Unmarshal(buf []byte) (*File, error) {
 }
 
 type decoder struct {
-	buf []byte
-	err error
+	buf    []byte
+	err    error
+	format byte
 }
 
 func (d *decoder) fail(what string) {
@@ -428,6 +496,23 @@ func (d *decoder) version() Version {
 		}
 	default:
 		d.fail("bad inline flag")
+	}
+	if d.format < 2 {
+		return v
+	}
+	flags := d.byte()
+	if flags&^knownFlags != 0 {
+		d.fail("unknown version flags")
+	}
+	if flags&flagTransition != 0 {
+		t := &Transition{Tier: d.string(), RemoteKey: d.string(), At: time.Unix(0, d.varint()).UTC()}
+		if n := d.varint(); n != 0 {
+			t.RestoreExpiry = time.Unix(0, n).UTC()
+		}
+		if t.Tier == "" || t.RemoteKey == "" {
+			d.fail("transition without tier or remote key")
+		}
+		v.Transition = t
 	}
 	return v
 }

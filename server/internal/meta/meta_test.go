@@ -2,8 +2,10 @@ package meta
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"flag"
+	"hash/crc32"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -39,10 +41,30 @@ func sample() *File {
 	return f
 }
 
+// sampleV2 is sample with a transitioned version (its data only in a tier) and
+// a transitioned version with a restored local copy: a format-2 file.
+func sampleV2() *File {
+	f := sample()
+	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	f.Add(Version{ID: VersionID{10}, Kind: KindObject, ModTime: t0.Add(-3 * time.Hour), Size: 1 << 20, ETag: "c0ffee",
+		Meta:    map[string]string{"X-Cairn-Internal-Sse-Kind": "SSE-S3"},
+		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 1, BitrotAlgorithm: 1},
+		Parts:   []Part{{Number: 1, Size: 1 << 20, ETag: "c0ffee"}},
+		Transition: &Transition{Tier: "COLD", RemoteKey: "dep/bucket/key/0a000000-0000-4000-8000-000000000000",
+			At: t0.Add(-time.Hour)}})
+	f.Add(Version{ID: VersionID{11}, Kind: KindObject, ModTime: t0.Add(-4 * time.Hour), Size: 3, ETag: "abc",
+		Erasure: Erasure{Data: 4, Parity: 2, BlockSize: 1 << 20, Index: 2, BitrotAlgorithm: 1}, Inline: []byte("q"),
+		Parts: []Part{{Number: 1, Size: 3, ETag: "abc"}},
+		Transition: &Transition{Tier: "GCS", RemoteKey: "k2", At: t0.Add(-2 * time.Hour),
+			RestoreExpiry: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)}})
+	return f
+}
+
 func TestRoundTrip(t *testing.T) {
 	cases := map[string]*File{
-		"empty":  {},
-		"sample": sample(),
+		"empty":     {},
+		"sample":    sample(),
+		"sample-v2": sampleV2(),
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -74,29 +96,102 @@ func TestInlineEmptyVsNone(t *testing.T) {
 	}
 }
 
-// TestGolden pins the on-disk encoding: changing it must be deliberate (bump formatVersion).
+// TestGolden pins the on-disk encodings: changing one must be deliberate (bump
+// formatVersion and add a golden file; old files must keep decoding). A file
+// without transitioned versions is still written in format 1, byte for byte.
 func TestGolden(t *testing.T) {
-	path := filepath.Join("testdata", "sample.golden")
-	b := sample().Marshal()
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Fatalf("encoding changed; run with -update only if the format version was bumped")
-	}
-	if _, err := Unmarshal(want); err != nil {
-		t.Fatalf("golden file does not decode: %v", err)
+	for _, c := range []struct {
+		file   string
+		f      *File
+		format byte
+	}{
+		{"sample.golden", sample(), 1},
+		{"sample_v2.golden", sampleV2(), 2},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			path := filepath.Join("testdata", c.file)
+			b := c.f.Marshal()
+			if *update {
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, want) {
+				t.Fatalf("encoding changed; run with -update only if the format version was bumped")
+			}
+			if want[len(magic)] != c.format {
+				t.Fatalf("%s is format %d, want %d", c.file, want[len(magic)], c.format)
+			}
+			got, err := Unmarshal(want)
+			if err != nil {
+				t.Fatalf("golden file does not decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, c.f) {
+				t.Fatalf("golden file decodes to\n%+v\nwant\n%+v", got, c.f)
+			}
+		})
 	}
 }
 
+// TestFormatV1Unchanged: a format-1 file read and written again stays format 1
+// and identical; adding a transition makes it format 2; dropping it, format 1.
+func TestFormatV1Unchanged(t *testing.T) {
+	v1 := sample().Marshal()
+	f, err := Unmarshal(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(f.Marshal(), v1) {
+		t.Fatal("re-encoding a format-1 file changed it")
+	}
+	f.Versions[0].Transition = &Transition{Tier: "T", RemoteKey: "k", At: time.Unix(1, 0).UTC()}
+	b := f.Marshal()
+	if b[len(magic)] != 2 {
+		t.Fatalf("a file with a transition was written as format %d", b[len(magic)])
+	}
+	f.Versions[0].Transition = nil
+	if !bytes.Equal(f.Marshal(), v1) {
+		t.Fatal("without transitions the file should be format 1 again")
+	}
+}
+
+func TestUnknownFormatAndFlags(t *testing.T) {
+	b := sampleV2().Marshal()
+	b[len(magic)] = 3
+	b = fixCRC(b)
+	if _, err := Unmarshal(b); !errors.Is(err, ErrVersionSkew) {
+		t.Fatalf("format 3: %v", err)
+	}
+	// A version with an unknown flag bit is refused, not half read.
+	f := &File{Versions: []Version{{Kind: KindObject, ModTime: time.Unix(5, 0).UTC(), Transition: &Transition{Tier: "T", RemoteKey: "k"}}}}
+	b = f.Marshal()
+	i := bytes.Index(b, []byte{flagTransition, 1, 'T', 1, 'k'})
+	if i < 0 {
+		t.Fatal("transition record not found in the encoding")
+	}
+	b[i] |= 0x80
+	if _, err := Unmarshal(fixCRC(b)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("unknown flag: %v", err)
+	}
+}
+
+func fixCRC(b []byte) []byte {
+	body := b[:len(b)-4]
+	return binary.BigEndian.AppendUint32(bytes.Clone(body), crc32.Checksum(body, castagnoli))
+}
+
 func TestCorruptionDetected(t *testing.T) {
-	b := sample().Marshal()
+	for _, f := range []*File{sample(), sampleV2()} {
+		corruptionDetected(t, f.Marshal())
+	}
+}
+
+func corruptionDetected(t *testing.T, b []byte) {
+	t.Helper()
 	for i := range b {
 		c := bytes.Clone(b)
 		c[i] ^= 0x40
@@ -170,6 +265,7 @@ func TestSignatureIgnoresDriveSpecificFields(t *testing.T) {
 
 func FuzzUnmarshal(f *testing.F) {
 	f.Add(sample().Marshal())
+	f.Add(sampleV2().Marshal())
 	f.Add((&File{}).Marshal())
 	f.Add([]byte("CRNM"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -184,6 +280,11 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		if len(again.Versions) != len(file.Versions) {
 			t.Fatalf("version count changed")
+		}
+		for i := range again.Versions {
+			if !reflect.DeepEqual(again.Versions[i].Transition, file.Versions[i].Transition) {
+				t.Fatalf("version %d: transition changed in a round trip", i)
+			}
 		}
 	})
 }

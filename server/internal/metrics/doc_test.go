@@ -18,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/cairn-io/cairn/server/internal/lifecycle"
+	"github.com/cairn-io/cairn/server/internal/objects"
 	"github.com/cairn-io/cairn/server/internal/s3api"
 )
 
@@ -38,6 +40,12 @@ func exercised(t *testing.T) *testCluster {
 	})
 	tc.put(t, "docs", "a", 10)
 	tc.m.WatchKMS(func(context.Context) error { return nil }, time.Hour)
+	tc.m.WatchLifecycle(Lifecycle{
+		Worker: func() lifecycle.Stats {
+			return lifecycle.Stats{Actions: map[lifecycle.ActionType]int64{}, Failed: map[lifecycle.ActionType]int64{}}
+		},
+		Tiers: func() objects.TierStats { return objects.TierStats{} },
+	})
 	o := tc.m.S3()
 	o.Begin()
 	o.End(s3api.RequestStats{API: "GetObject", Status: 404, ErrorCode: "NoSuchKey", Duration: time.Millisecond, TTFB: time.Millisecond})
@@ -126,7 +134,7 @@ The ` + "`drive`" + ` label is the endpoint as given on the command line, the sa
 
 **Labels** are bounded: ` + "`api`" + ` (S3 operation names), ` + "`code`" + ` (HTTP status),
 ` + "`error_code`" + ` (S3 error codes), ` + "`op`" + ` (drive operations), ` + "`kind`" + ` (drive error class),
-` + "`drive`" + ` (path or endpoint), ` + "`pool`" + ` and ` + "`set`" + ` (indexes). Object keys never appear;
+` + "`drive`" + ` (path or endpoint), ` + "`pool`" + ` and ` + "`set`" + ` (indexes), ` + "`action`" + ` (lifecycle actions). Object keys never appear;
 bucket names only in the ` + "`cairn_bucket_usage_*`" + ` series, exported with ` + "`--metrics-bucket-usage`" + `.
 
 `)

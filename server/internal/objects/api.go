@@ -117,6 +117,9 @@ type ObjectInfo struct {
 	// offsets): Size unless a transformation (encryption) changed the length, in
 	// which case Size is the client's length (PutOptions.ActualSize).
 	StoredSize int64
+	// Transition is set when the version's data was moved to a remote tier
+	// (its storage class, Meta["X-Amz-Storage-Class"], is then the tier's name).
+	Transition *TransitionInfo
 }
 
 // internalPrefix marks Internal metadata inside the stored metadata map.

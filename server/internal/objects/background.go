@@ -293,6 +293,7 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 		return err
 	}
 	l.emptyTrash(ctx)
+	l.drainRemoteDeletes(ctx)
 	if h := l.bg.hooks.Cycle; h != nil {
 		l.bg.posMu.Lock()
 		cycle := l.bg.pos.Cycle
@@ -338,6 +339,9 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 				l.bg.stats.scanned.Add(1)
 				if !e.consistent || deep {
 					l.heal(ctx, healItem{b.Name, e.key}, HealOptions{Verify: deep})
+				}
+				if e.file != nil {
+					l.expireRestores(ctx, b.Name, e.key, e.file.Versions)
 				}
 				if h := l.bg.hooks.Object; h != nil && e.file != nil && len(e.file.Versions) > 0 {
 					if cfg, err := l.BucketConfig(ctx, b.Name); err == nil {

@@ -44,12 +44,12 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 			return DeleteResult{VersionID: opts.VersionID}, nil // S3: deleting a missing version succeeds
 		}
 		res = DeleteResult{VersionID: opts.VersionID, DeleteMarker: v.Kind == meta.KindDeleteMarker}
-		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Remove(id)) }
+		apply = func(i int, f *meta.File) []string { return replacedGarbage(stem, f.Remove(id)) }
 	case cfg.Versioning == VersioningUnset:
 		if cur.Find(meta.VersionID{}) == nil {
 			return DeleteResult{}, nil
 		}
-		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Remove(meta.VersionID{})) }
+		apply = func(i int, f *meta.File) []string { return replacedGarbage(stem, f.Remove(meta.VersionID{})) }
 	default:
 		dm := meta.Version{Kind: meta.KindDeleteMarker, ModTime: l.now().UTC()}
 		if latest := cur.Latest(); latest != nil && !dm.ModTime.After(latest.ModTime) {
@@ -59,7 +59,7 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string, opts Delet
 			dm.ID = newID()
 		}
 		res = DeleteResult{VersionID: versionInfo(bucket, key, &dm, true, cfg.Versioning).VersionID, DeleteMarker: true}
-		apply = func(i int, f *meta.File) []string { return garbageOf(stem, f.Add(dm)) }
+		apply = func(i int, f *meta.File) []string { return replacedGarbage(stem, f.Add(dm)) }
 	}
 	if err := s.run(ctx, commit{bucket: bucket, key: key, stem: stem, metas: metas, apply: apply}); err != nil {
 		return DeleteResult{}, err

@@ -30,9 +30,24 @@
 //     writers → drive files; GET streams drive files → bitrot readers →
 //     erasure.Decode → the response.
 //
+// Transitions (transition.go): a version's data can move to a remote tier
+// (TransitionObject, run by the lifecycle worker). The stored bytes stream to
+// the tier — ciphertext for SSE objects, so the tier never holds plaintext and
+// the sealed key stays in the local metadata — then, under the write lock and
+// only if the version is unchanged, every drive's copy becomes a stub
+// (meta.Version.Transition set, no local data) and the shards are freed; a
+// version changed meanwhile gets its remote copy deleted instead. Reads of a stub
+// stream the needed range from the tier (Prepare reaches it before a response
+// commits, so an unreachable tier is ErrTierUnavailable, not a cut body).
+// RestoreObject erasure codes a copy back for N days; the scanner drops it after.
+// Deleting or replacing a stub deletes its remote copy once the commit holds
+// (or queues the delete in tier-gc/, drained by every scanner cycle, when the
+// tier fails).
+//
 // Background work (background.go): the heal queue (persisted) and the scanner,
 // which heals keys whose drives disagree, empties the trash, verifies shards on
-// deep cycles, and runs other features' hooks (lifecycle) on the same walk.
+// deep cycles, retries queued remote deletes, drops expired restored copies, and
+// runs other features' hooks (lifecycle) on the same walk.
 //
 // All errors callers act on are the Err* sentinels in api.go (test with
 // errors.Is); package s3api maps them to S3 error codes in one place.

@@ -95,6 +95,8 @@ type object struct {
 	v      meta.Version
 	info   ObjectInfo
 	unlock func()
+	// prepared is a remote range opened by Prepare (transitioned versions).
+	prepared *preparedRange
 }
 
 var _ Object = (*object)(nil)
@@ -102,18 +104,23 @@ var _ Object = (*object)(nil)
 func (o *object) Info() ObjectInfo { return o.info }
 
 func (o *object) Close() error {
+	o.closePrepared()
 	o.unlock()
 	return nil
 }
 
 // WriteRange streams bytes [offset, offset+length) to w, part by part,
-// reconstructing missing or corrupt shards on the fly.
+// reconstructing missing or corrupt shards on the fly; for a transitioned
+// version without a restored copy, from its tier (only that range).
 func (o *object) WriteRange(ctx context.Context, w io.Writer, offset, length int64) error {
 	if offset < 0 || length < 0 || offset+length > o.v.Size {
 		return fmt.Errorf("objects: range %d+%d outside object of %d bytes", offset, length, o.v.Size)
 	}
 	if length == 0 {
 		return nil
+	}
+	if !o.v.HasLocalData() {
+		return o.readRemote(ctx, w, offset, length) // transitioned: the data is in a tier
 	}
 	ec, err := o.s.coder(o.v.Erasure)
 	if err != nil {

@@ -80,18 +80,44 @@ func (l *Layer) HealObject(ctx context.Context, bucket, key string, opts HealOpt
 			}
 		}
 	}
+	// A drive's copy that disagrees with the quorum on where the data is (it
+	// missed a transition, restore or restore expiry) is dropped from that
+	// drive and then healed like a missing one; local data only it had is freed.
+	hmetas := append([]driveMeta(nil), metas...)
+	for vi := range cur.Versions {
+		v := &cur.Versions[vi]
+		for i := range hmetas {
+			if hmetas[i].f == nil {
+				continue
+			}
+			for j := range hmetas[i].f.Versions {
+				dv := &hmetas[i].f.Versions[j]
+				if keyOf(dv) != keyOf(v) || sameStorage(dv, v) {
+					continue
+				}
+				own(i).Remove(dv.ID)
+				if dv.DataDir != v.DataDir {
+					garbage[i] = append(garbage[i], garbageOf(stem, dv)...)
+				}
+				nf := &meta.File{Versions: append(append([]meta.Version(nil), hmetas[i].f.Versions[:j]...), hmetas[i].f.Versions[j+1:]...)}
+				hmetas[i].f = nf
+				break
+			}
+		}
+	}
 	// Rebuild missing or broken shards of every valid version.
 	for vi := range cur.Versions {
 		v := &cur.Versions[vi]
-		if v.Kind == meta.KindDeleteMarker {
-			for i := range metas {
-				if online[i] && !hasVersion(metas[i].f, v) {
+		if v.Kind == meta.KindDeleteMarker || !v.HasLocalData() {
+			// A marker, or a transitioned version's stub: metadata only.
+			for i := range hmetas {
+				if online[i] && !hasVersion(hmetas[i].f, v) {
 					own(i).Add(*v)
 				}
 			}
 			continue
 		}
-		n, err := s.healVersion(ctx, stem, metas, online, v, opts, own)
+		n, err := s.healVersion(ctx, stem, hmetas, online, v, opts, own)
 		res.ShardsRebuilt += n.shards
 		res.BytesWritten += n.bytes
 		if err != nil {

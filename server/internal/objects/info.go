@@ -7,6 +7,9 @@ import (
 	"github.com/cairn-io/cairn/server/internal/meta"
 )
 
+// storageClassKey is where the storage class is kept in ObjectInfo.Meta.
+const storageClassKey = "X-Amz-Storage-Class"
+
 // versionInfo converts a stored version to the S3 view of it.
 func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning) ObjectInfo {
 	oi := ObjectInfo{
@@ -24,6 +27,15 @@ func versionInfo(bucket, key string, v *meta.Version, latest bool, vs Versioning
 		ChecksumType: v.ChecksumType,
 	}
 	splitInternal(&oi)
+	if t := v.Transition; t != nil {
+		oi.Transition = &TransitionInfo{Tier: t.Tier, RemoteKey: t.RemoteKey, At: t.At, RestoreExpiry: t.RestoreExpiry}
+		m := make(map[string]string, len(oi.Meta)+1)
+		for k, val := range oi.Meta {
+			m[k] = val
+		}
+		m[storageClassKey] = t.Tier // as S3 shows a transitioned object's class
+		oi.Meta = m
+	}
 	switch {
 	case !v.ID.IsNull():
 		oi.VersionID = formatUUID(v.ID)

@@ -59,6 +59,9 @@ type Layer struct {
 	bucket  bucketCache
 	bg      background
 	cluster ClusterLocker
+	// tiers serve the data of transitioned versions (transition.go); nil: none.
+	tiers     Tiers
+	tierStats tierCounters
 
 	blockSize   int
 	inlineLimit int64

@@ -347,7 +347,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		apply: func(i int, f *meta.File) []string {
 			dv := v
 			dv.Erasure.Index = (i - um.Rotation + n) % n
-			return append(garbageOf(stem, f.Add(dv)), leftovers[i]...)
+			return append(replacedGarbage(stem, f.Add(dv)), leftovers[i]...)
 		},
 	})
 	if err != nil {

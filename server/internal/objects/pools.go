@@ -544,7 +544,8 @@ func (l *Layer) copyVersion(ctx context.Context, src *set, srcMetas []driveMeta,
 	if hasQuorumVersion(dst, dstMetas, &v) {
 		return nil // already moved (a resumed drain)
 	}
-	if v.Kind == meta.KindDeleteMarker {
+	if v.Kind == meta.KindDeleteMarker || !v.HasLocalData() {
+		// A marker, or a stub whose data is in a tier: metadata only.
 		return dst.run(ctx, commit{stem: stem, metas: dstMetas, apply: func(i int, f *meta.File) []string {
 			return garbageOf(stem, f.Add(v))
 		}})

@@ -298,7 +298,7 @@ func (s *set) commitStaged(ctx context.Context, bucket, key, stem string, metas 
 			if st.inline != nil {
 				dv.Inline = st.inline[st.shardOf[i]]
 			}
-			return garbageOf(stem, f.Add(dv))
+			return replacedGarbage(stem, f.Add(dv))
 		},
 	})
 }

@@ -135,7 +135,7 @@ func (s *set) resolve(metas []driveMeta) (*meta.File, error) {
 
 // sameContent compares the mutable, drive-independent fields of one version.
 func sameContent(a, b *meta.Version) bool {
-	return a.Tags == b.Tags && a.ETag == b.ETag && a.Size == b.Size && len(a.Meta) == len(b.Meta)
+	return a.Tags == b.Tags && a.ETag == b.ETag && a.Size == b.Size && len(a.Meta) == len(b.Meta) && sameStorage(a, b)
 }
 
 // holders maps each shard index to the drive holding it for version v.
@@ -208,7 +208,7 @@ func (s *set) run(ctx context.Context, c commit) error {
 			// Re-decode so each drive's apply works on its own copy.
 			f, _ = meta.Unmarshal(m.raw)
 		}
-		garbage[i] = c.apply(i, f)
+		garbage[i] = keepReferenced(c.apply(i, f), f)
 		err := s.writeMeta(ctx, i, c.stem+metaSuffix, f, m.raw == nil && m.err != nil)
 		if err == nil {
 			err = s.drives[i].Sync(ctx)
@@ -235,15 +235,25 @@ func (s *set) run(ctx context.Context, c commit) error {
 	if ok < n && c.key != "" {
 		s.l.queueHeal(c.bucket, c.key)
 	}
+	remote := map[string]bool{}
 	for i, paths := range garbage {
 		if !done[i] {
 			continue
 		}
 		for _, p := range paths {
+			if _, _, ok := parseRemoteGarbage(p); ok {
+				remote[p] = true
+				continue
+			}
 			if err := s.l.discard(context.WithoutCancel(ctx), s.drives[i], p); err != nil {
 				s.l.log.Warn("removing replaced data", "drive", s.drives[i].String(), "path", p, "err", err)
 			}
 		}
+	}
+	// Remote copies of replaced or deleted transitioned versions: once, not per drive.
+	for p := range remote {
+		tier, key, _ := parseRemoteGarbage(p)
+		s.l.deleteRemote(ctx, tier, key, true)
 	}
 	return nil
 }

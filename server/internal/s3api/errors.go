@@ -41,6 +41,7 @@ const (
 	codeInvalidBucketName       = "InvalidBucketName"
 	codeInvalidBucketState      = "InvalidBucketState"
 	codeInvalidDigest           = "InvalidDigest"
+	codeInvalidObjectState      = "InvalidObjectState"
 	codeInvalidPart             = "InvalidPart"
 	codeInvalidPartNumber       = "InvalidPartNumber"
 	codeInvalidPartOrder        = "InvalidPartOrder"
@@ -61,6 +62,7 @@ const (
 	codeNoSuchUpload            = "NoSuchUpload"
 	codeNoSuchVersion           = "NoSuchVersion"
 	codeNotImplemented          = "NotImplemented"
+	codeOperationAborted        = "OperationAborted"
 	codePreconditionFailed      = "PreconditionFailed"
 	codeServiceUnavailable      = "ServiceUnavailable"
 	codeSlowDown                = "SlowDown"
@@ -95,6 +97,8 @@ func codeInfo(code string) (status int, message string) {
 		return http.StatusConflict, "The request is not valid with the current state of the bucket."
 	case codeInvalidDigest:
 		return http.StatusBadRequest, "The Content-MD5 you specified is not valid."
+	case codeInvalidObjectState:
+		return http.StatusForbidden, "The operation is not valid for the object's storage class."
 	case codeInvalidPart:
 		return http.StatusBadRequest, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
 	case codeInvalidPartNumber:
@@ -135,6 +139,8 @@ func codeInfo(code string) (status int, message string) {
 		return http.StatusNotFound, "The specified version does not exist."
 	case codeNotImplemented:
 		return http.StatusNotImplemented, "A header or query parameter you provided implies functionality that is not implemented."
+	case codeOperationAborted:
+		return http.StatusConflict, "A conflicting conditional operation is currently in progress against this resource. Try again."
 	case codePreconditionFailed:
 		return http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold."
 	case codeServiceUnavailable:
@@ -239,6 +245,17 @@ func errorResponse(err error) *APIError {
 		return apiError(codeInvalidArgument, "Invalid version id specified.")
 	case errors.Is(err, objects.ErrMethodNotAllowed):
 		return apiError(codeMethodNotAllowed, "")
+	case errors.Is(err, objects.ErrInvalidObjectState):
+		return apiError(codeInvalidObjectState, "")
+	case errors.Is(err, objects.ErrVersionChanged):
+		return apiError(codeOperationAborted, "")
+	case errors.Is(err, objects.ErrTierUnavailable):
+		msg := "The object's data is in a remote tier that could not be reached. Please retry."
+		var te *objects.TierError
+		if errors.As(err, &te) {
+			msg = "The object's data is in the remote tier " + te.Tier + ", which could not be reached. Please retry."
+		}
+		return apiError(codeServiceUnavailable, msg)
 	case errors.Is(err, context.DeadlineExceeded):
 		return apiError(codeServiceUnavailable, "The request timed out.")
 	case errors.Is(err, context.Canceled):

@@ -30,6 +30,8 @@ type ObjectStore interface {
 	StatObject(ctx context.Context, bucket, key string, opts objects.GetOptions) (objects.ObjectInfo, error)
 	DeleteObject(ctx context.Context, bucket, key string, opts objects.DeleteOptions) (objects.DeleteResult, error)
 	PutObjectTags(ctx context.Context, bucket, key, versionID, tags string) (objects.ObjectInfo, error)
+	// RestoreObject brings a transitioned version's data back for a while.
+	RestoreObject(ctx context.Context, bucket, key string, opts objects.RestoreOptions) (objects.RestoreResult, error)
 }
 
 // Lister lists objects and versions.

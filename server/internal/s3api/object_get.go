@@ -122,6 +122,19 @@ func (s *server) writeObject(w http.ResponseWriter, rq *request, info objects.Ob
 		h.Set(k, v)
 	}
 	h.Set("Content-Length", strconv.FormatInt(rng.length, 10))
+	if p, ok := obj.(preparer); ok && rng.length > 0 {
+		// A transitioned version: reach its tier before committing to a status,
+		// so an unreachable tier is a clean 503. Plaintext: open exactly the
+		// range served; encrypted: check the remote copy (sse reads the
+		// ranges it needs).
+		start, length := rng.start, rng.length
+		if dec != nil {
+			start, length = 0, 0
+		}
+		if err := p.Prepare(rq.r.Context(), start, length); err != nil {
+			return err
+		}
+	}
 	w.WriteHeader(status)
 	if obj == nil || rng.length == 0 {
 		return nil
@@ -178,6 +191,9 @@ func setObjectHeaders(h http.Header, info objects.ObjectInfo) {
 	}
 	if n := countTags(info.Tags); n > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(n))
+	}
+	if v := restoreHeader(info); v != "" {
+		h.Set("X-Amz-Restore", v)
 	}
 	if info.PartCount > 0 {
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(info.PartCount))

@@ -98,6 +98,7 @@ func (s *server) routeTable() []route {
 		{method: http.MethodPut, target: targetObject, op: "PutObject", fn: s.putObject},
 		{method: http.MethodPost, target: targetObject, query: q("uploads"), op: "CreateMultipartUpload", fn: s.createMultipartUpload},
 		{method: http.MethodPost, target: targetObject, query: q("uploadId"), op: "CompleteMultipartUpload", fn: s.completeMultipartUpload},
+		{method: http.MethodPost, target: targetObject, query: q("restore"), op: "RestoreObject", fn: s.restoreObject},
 		{method: http.MethodDelete, target: targetObject, query: q("tagging"), op: "DeleteObjectTagging", fn: s.deleteObjectTagging},
 		{method: http.MethodDelete, target: targetObject, query: q("uploadId"), op: "AbortMultipartUpload", fn: s.abortMultipartUpload},
 		{method: http.MethodDelete, target: targetObject, op: "DeleteObject", fn: s.deleteObject},

@@ -29,10 +29,22 @@
 //
 // # Where it sits
 //
-//	lifecycle worker → (transition data path, not built yet) → Store.Tier(name) → Tier
+//	lifecycle worker → objects.Layer.TransitionObject → Store.Tier(name) → Tier.Put
+//	GET/HEAD/copy of a stub, RestoreObject → objects → Tier.Get (only the range needed)
+//	delete/overwrite of a stub → objects → Tier.Delete (or the retry queue)
 //	admin API (/cairn/admin/v1/tiers) → Store.Add/Remove/List
 //
 // The transition data path itself — moving a version's data to a tier, leaving a
-// stub, streaming GETs back, RestoreObject — belongs to the object layer and is
-// not built yet; this package is what it will call.
+// stub, streaming reads back, RestoreObject, deleting remote copies — belongs to
+// the object layer (objects/transition.go), which sees a tier through its own
+// small objects.RemoteTier interface; the server adapts a Store to it (with each
+// tier's KeepRemote setting). Remote keys are chosen by the object layer:
+// "<deployment id>/<bucket>/<key>/<version id>-<random uuid>", under Prefix.
+// What a tier stores is the object layer's stored byte stream: for an
+// SSE-encrypted version, ciphertext only.
+//
+// Tests: peers_test.go runs the clients against real local peers; package
+// tiertest starts the same peers (a second Cairn, fake-gcs-server, Azurite)
+// behind cuttable proxies for the end-to-end transition tests in package
+// lifecycle.
 package tier

@@ -3,8 +3,6 @@ package tier_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -20,13 +18,16 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/cairn-io/cairn/server/internal/tier"
+	"github.com/cairn-io/cairn/server/internal/tier/tiertest"
 	"github.com/cairn-io/cairn/server/servertest"
 )
 
 // The peers the tier clients are tested against, all real and local, all started
 // by the tests: a second Cairn (in-process, behind a proxy the test can cut) for
 // S3, fake-gcs-server for GCS and Azurite for Azure Blob. .ci/run installs the
-// last two; without CI set a missing one skips its tests.
+// last two; without CI set a missing one skips its tests. Here the GCS and Azure
+// peers keep their data on disk and are stopped and restarted as processes;
+// package tiertest has the same peers behind proxies, for the transition tests.
 
 // peer is a running remote store the test can stop and start again at the same
 // address, with the data it had.
@@ -36,39 +37,6 @@ type peer struct {
 	stop   func()
 	start  func()
 	minPut int64 // the peer's smallest multipart part
-}
-
-// needBinary finds a tool on PATH or in dirs; it skips the test when missing,
-// or fails it when CI is set (.ci/run installs it).
-func needBinary(t *testing.T, name string, dirs ...string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required when CI is set (.ci/run installs it)", name)
-	}
-	t.Skipf("%s is not installed (see .ci/run)", name)
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // proc runs a peer process with output collected for failures.
@@ -163,95 +131,6 @@ func (p *proc) signal(sig os.Signal) {
 	}
 }
 
-// proxy forwards a listening address to a target; Stop closes the listener and
-// every connection (the tier "goes away"), Start listens again on the same address.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]bool
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), target: target, conns: map[net.Conn]bool{}}
-	p.Start()
-	t.Cleanup(p.Stop)
-	return p
-}
-
-func (p *proxy) Start() {
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may linger briefly after Stop
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy: %v", err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-}
-
-func (p *proxy) track(c net.Conn, add bool) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if add && p.ln == nil {
-		return false
-	}
-	if add {
-		p.conns[c] = true
-	} else {
-		delete(p.conns, c)
-	}
-	return true
-}
-
-func (p *proxy) serve(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	if !p.track(c, true) || !p.track(up, true) {
-		c.Close()
-		up.Close()
-		return
-	}
-	go func() { io.Copy(up, c); up.Close() }()
-	io.Copy(c, up)
-	c.Close()
-	p.track(c, false)
-	p.track(up, false)
-}
-
-func (p *proxy) Stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
 // cairnPeer: a second Cairn server as an S3 tier.
 func cairnPeer(t *testing.T) *peer {
 	srv := servertest.New(t, servertest.Options{Drives: 4})
@@ -259,11 +138,11 @@ func cairnPeer(t *testing.T) *peer {
 	if _, err := srv.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: ptr("tier-bucket")}); err != nil {
 		t.Fatal(err)
 	}
-	px := newProxy(t, srv.Addr)
+	px := tiertest.NewProxy(t, srv.Addr)
 	return &peer{
 		name: "s3",
 		cfg: tier.Config{
-			Name: "CAIRN", Type: tier.TypeS3, Endpoint: "http://" + px.addr, Bucket: "tier-bucket", Prefix: "cold/",
+			Name: "CAIRN", Type: tier.TypeS3, Endpoint: "http://" + px.Addr, Bucket: "tier-bucket", Prefix: "cold/",
 			Credentials: tier.Credentials{AccessKey: srv.AccessKey, SecretKey: srv.SecretKey},
 		},
 		stop: px.Stop, start: px.Start, minPut: 5 << 20,
@@ -275,8 +154,8 @@ func ptr[T any](v T) *T { return &v }
 // gcsPeer: fake-gcs-server, data on disk so a restart keeps it.
 func gcsPeer(t *testing.T) *peer {
 	home, _ := os.UserHomeDir()
-	bin := needBinary(t, "fake-gcs-server", os.Getenv("GOBIN"), filepath.Join(os.Getenv("GOPATH"), "bin"), filepath.Join(home, "go", "bin"))
-	port := freePort(t)
+	bin := tiertest.NeedBinary(t, "fake-gcs-server", os.Getenv("GOBIN"), filepath.Join(os.Getenv("GOPATH"), "bin"), filepath.Join(home, "go", "bin"))
+	port := tiertest.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p := startProc(t, bin, addr, "-scheme", "http", "-host", "127.0.0.1", "-port", strconv.Itoa(port),
 		"-public-host", addr, "-backend", "filesystem", "-filesystem-root", t.TempDir(), "-log-level", "error")
@@ -310,8 +189,8 @@ func azurePeer(t *testing.T) *peer {
 	if d := os.Getenv("CAIRN_AZURITE_DIR"); d != "" {
 		dirs = append([]string{filepath.Join(d, "node_modules", ".bin")}, dirs...)
 	}
-	bin := needBinary(t, "azurite-blob", dirs...)
-	port := freePort(t)
+	bin := tiertest.NeedBinary(t, "azurite-blob", dirs...)
+	port := tiertest.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p := startProc(t, bin, addr, "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 		"--location", t.TempDir(), "--silent", "--loose")
