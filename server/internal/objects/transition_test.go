@@ -467,7 +467,7 @@ func TestTransitionPoolDrain(t *testing.T) {
 	reads := func() int64 { return l.TierStats().RemoteReads }
 	before := reads()
 	newPool, _ := newDrives(t, 6)
-	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2); err != nil {
+	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2, AddPoolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
