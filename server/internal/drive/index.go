@@ -27,7 +27,9 @@ import (
 //
 // Per bucket, the index is an immutable snapshot file plus journals in memory:
 //
-//	.cairn/index/<bucket>.snap   "CAIRNIX1", then records sorted by key:
+//	.cairn/index/snap/<bucket>.snap
+//	                             "CAIRNIX1", uvarint len · IndexConfig.Version,
+//	                             then records sorted by key:
 //	                             uvarint len(key) · key · uvarint len(value)+1 · value
 //	                             (0 instead of len+1 marks a deleted key, only in journals),
 //	                             then a trailer: 0xFF · CRC-32C of everything before (4 bytes)
@@ -61,6 +63,9 @@ type IndexConfig struct {
 	Value func(content []byte) []byte
 	// SkipDir reports directories a rebuild need not enter (object data).
 	SkipDir func(name string) bool
+	// Version names the form of the values (what Value keeps): snapshots
+	// written under another version are rebuilt.
+	Version string
 	// JournalMax bounds a bucket's in-memory journal before it is merged into
 	// the snapshot (0: max(32768, an eighth of the snapshot)).
 	JournalMax int
@@ -101,6 +106,7 @@ func jless(a, b jentry) bool { return a.key < b.key }
 // snapshot is an immutable, verified snapshot file.
 type snapshot struct {
 	path   string
+	start  int64 // offset of the first record
 	gen    uint64
 	count  int
 	size   int64 // bytes of records (without header and trailer)
@@ -396,6 +402,8 @@ func (x *index) writeSnapshot(name string, fill func(emit func(IndexEntry) error
 	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
 	bw.WriteString(indexMagic)
 	var hdr [2 * binary.MaxVarintLen64]byte
+	bw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(x.cfg.Version)))])
+	bw.WriteString(x.cfg.Version)
 	err = fill(func(e IndexEntry) error {
 		if e.Value == nil {
 			return nil
@@ -445,8 +453,16 @@ func (x *index) loadSnapshot(name string) (*snapshot, error) {
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != indexMagic {
 		return nil, fmt.Errorf("%s: not an index snapshot", p)
 	}
-	s := &snapshot{path: p}
-	off := int64(len(indexMagic))
+	vl, err := binary.ReadUvarint(br)
+	if err != nil || vl > 1024 {
+		return nil, fmt.Errorf("%s: bad header", p)
+	}
+	ver := make([]byte, vl)
+	if _, err := io.ReadFull(br, ver); err != nil || string(ver) != x.cfg.Version {
+		return nil, fmt.Errorf("%s: values of version %q, want %q: %w", p, ver, x.cfg.Version, errIndexVersion)
+	}
+	s := &snapshot{path: p, start: int64(len(indexMagic) + uvarintLen(vl) + int(vl))}
+	off := s.start
 	for {
 		rec, n, err := readRecord(br)
 		if errors.Is(err, errTrailer) {
@@ -461,7 +477,7 @@ func (x *index) loadSnapshot(name string) (*snapshot, error) {
 		s.count++
 		off += n
 	}
-	s.size = off - int64(len(indexMagic))
+	s.size = off - s.start
 	// What follows the trailer marker is the checksum of everything before it.
 	if rest, err := io.ReadAll(br); err != nil || len(rest) != 4 || binary.BigEndian.Uint32(crc.tail) != crc.h.Sum32() {
 		return nil, fmt.Errorf("%s: checksum mismatch", p)
@@ -485,7 +501,10 @@ func (t *tailCRC) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var errTrailer = errors.New("trailer")
+var (
+	errTrailer      = errors.New("trailer")
+	errIndexVersion = errors.New("index values of another version")
+)
 
 // readRecord reads one snapshot record and reports its encoded length.
 func readRecord(br *bufio.Reader) (IndexEntry, int64, error) {
@@ -544,7 +563,7 @@ func (x *index) openScan(s *snapshot, from string) (*snapScan, error) {
 		return &snapScan{}, nil
 	}
 	i := sort.Search(len(s.sparse), func(i int) bool { return s.sparse[i].key > from }) - 1
-	off := int64(len(indexMagic))
+	off := s.start
 	if i >= 0 {
 		off = s.sparse[i].off
 	}
@@ -552,7 +571,7 @@ func (x *index) openScan(s *snapshot, from string) (*snapScan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapScan{r: r, br: bufio.NewReaderSize(r, 64<<10), left: int64(len(indexMagic)) + s.size - off, from: from}, nil
+	return &snapScan{r: r, br: bufio.NewReaderSize(r, 64<<10), left: s.start + s.size - off, from: from}, nil
 }
 
 func (s *snapScan) next() (IndexEntry, bool, error) {

@@ -166,6 +166,22 @@ func TestIndex(t *testing.T) {
 			t.Fatalf("after corruption: %d keys, want %d", len(got), len(want))
 		}
 	})
+	t.Run("values of another version are rebuilt", func(t *testing.T) {
+		d.Close()
+		d, _ = drive.OpenLocal(root, drive.NewSyncGroup())
+		cfg := testIndexConfig(50)
+		cfg.Version = "v2"
+		cfg.Value = func(b []byte) []byte { return append([]byte("v2:"), b...) }
+		d.EnableIndex(cfg)
+		waitIndex(t, d, "bkt")
+		got := scanAll(t, d, "bkt", "", 100)
+		if len(got) != len(want) || got["sneaky"] != "v2:s" {
+			t.Fatalf("after a version change: %d keys, sneaky=%q", len(got), got["sneaky"])
+		}
+		for k, v := range got {
+			want[k] = v
+		}
+	})
 	t.Run("a deleted bucket's index goes", func(t *testing.T) {
 		if err := d.Delete(ctx, "bkt", true); err != nil {
 			t.Fatal(err)

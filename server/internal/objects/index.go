@@ -21,13 +21,16 @@ var _ iterator = (*indexWalker)(nil)
 // walked as before. The scanner and decommission keep walking the files: they
 // act on the objects and need the full metadata.
 
+// indexVersion names what indexValue keeps; change it with indexValue.
+const indexVersion = "meta-noinline-noshard-1"
+
 // indexPage is how many keys one Scan asks a drive for.
 const indexPage = 1000
 
 // MetaIndex is the IndexConfig that makes a local drive index this layer's
 // object metadata files.
 func MetaIndex() drive.IndexConfig {
-	return drive.IndexConfig{Key: metaKey, Value: indexValue, SkipDir: func(name string) bool {
+	return drive.IndexConfig{Key: metaKey, Value: indexValue, Version: indexVersion, SkipDir: func(name string) bool {
 		return strings.Contains(name, dataDirInfix)
 	}}
 }
