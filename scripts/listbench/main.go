@@ -35,6 +35,7 @@ func main() {
 	n := flag.Int("n", 100000, "objects")
 	conc := flag.Int("concurrency", 64, "concurrent PUTs while filling")
 	fill := flag.Bool("fill", true, "create the bucket and the objects first")
+	first := flag.Int("first", 0, "fill from object number first on (resume an interrupted fill)")
 	passes := flag.Int("passes", 3, "full listings")
 	pid := flag.Int("pid", 0, "server pid, for objects per server CPU-second")
 	flag.Parse()
@@ -47,6 +48,7 @@ func main() {
 		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
 		start := time.Now()
 		var next, failed atomic.Int64
+		next.Store(int64(*first))
 		var wg sync.WaitGroup
 		for w := 0; w < *conc; w++ {
 			wg.Add(1)

@@ -464,7 +464,7 @@ func (x *index) loadSnapshot(name string) (*snapshot, error) {
 	s := &snapshot{path: p, start: int64(len(indexMagic) + uvarintLen(vl) + int(vl))}
 	off := s.start
 	for {
-		rec, n, err := readRecord(br)
+		rec, n, err := readRecord(br, nil)
 		if errors.Is(err, errTrailer) {
 			break
 		}
@@ -506,8 +506,25 @@ var (
 	errIndexVersion = errors.New("index values of another version")
 )
 
-// readRecord reads one snapshot record and reports its encoded length.
-func readRecord(br *bufio.Reader) (IndexEntry, int64, error) {
+// arena hands out byte slices carved from larger chunks: one allocation per
+// chunk instead of one per value. Slices it returned are never written again.
+type arena struct{ chunk []byte }
+
+func (a *arena) alloc(n int) []byte {
+	if a == nil || n > 4<<10 {
+		return make([]byte, n)
+	}
+	if len(a.chunk) < n {
+		a.chunk = make([]byte, 64<<10)
+	}
+	b := a.chunk[:n:n]
+	a.chunk = a.chunk[n:]
+	return b
+}
+
+// readRecord reads one snapshot record and reports its encoded length; values
+// come from a (nil: plain allocations).
+func readRecord(br *bufio.Reader, a *arena) (IndexEntry, int64, error) {
 	first, err := br.ReadByte()
 	if err != nil {
 		return IndexEntry{}, 0, io.ErrUnexpectedEOF
@@ -535,7 +552,7 @@ func readRecord(br *bufio.Reader) (IndexEntry, int64, error) {
 	if err != nil || vl == 0 || vl > indexMaxRecord {
 		return IndexEntry{}, 0, errors.New("bad value length")
 	}
-	val := make([]byte, vl-1)
+	val := a.alloc(int(vl - 1))
 	if _, err := io.ReadFull(br, val); err != nil {
 		return IndexEntry{}, 0, io.ErrUnexpectedEOF
 	}
@@ -554,8 +571,8 @@ type snapScan struct {
 	br   *bufio.Reader
 	left int64 // record bytes left
 	from string
-	peek *IndexEntry
 	err  error
+	mem  arena
 }
 
 func (x *index) openScan(s *snapshot, from string) (*snapScan, error) {
@@ -576,7 +593,7 @@ func (x *index) openScan(s *snapshot, from string) (*snapScan, error) {
 
 func (s *snapScan) next() (IndexEntry, bool, error) {
 	for s.br != nil && s.err == nil && s.left > 0 {
-		e, n, err := readRecord(s.br)
+		e, n, err := readRecord(s.br, &s.mem)
 		if err != nil {
 			s.err = err
 			break
@@ -702,7 +719,7 @@ func (x *index) scan(name, from string, limit int) (IndexPage, error) {
 	defer src.close()
 	m.snap = src
 	m.pos = make([]int, len(m.js))
-	var page IndexPage
+	page := IndexPage{Entries: make([]IndexEntry, 0, limit)}
 	for len(page.Entries) < limit {
 		e, ok, err := m.next()
 		if err != nil {

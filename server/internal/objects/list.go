@@ -2,7 +2,6 @@ package objects
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"errors"
 	"sort"
@@ -347,6 +346,7 @@ type merge struct {
 	started bool
 	combine func([]entry) entry
 	fail    error
+	es      []entry // reused per key
 }
 
 type sourced struct {
@@ -354,17 +354,57 @@ type sourced struct {
 	src int
 }
 
+// mergeHeap is a min-heap of the iterators' heads by key (typed: no boxing per
+// entry, as container/heap would).
 type mergeHeap []sourced
 
-func (h mergeHeap) Len() int           { return len(h) }
-func (h mergeHeap) Less(i, j int) bool { return h[i].key < h[j].key }
-func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(sourced)) }
-func (h *mergeHeap) Pop() any {
+func (h mergeHeap) less(i, j int) bool { return h[i].key < h[j].key }
+
+func (h *mergeHeap) push(s sourced) {
+	*h = append(*h, s)
+	for i := len(*h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
+		i = p
+	}
+}
+
+func (h *mergeHeap) pop() sourced {
 	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	top := old[0]
+	n := len(old) - 1
+	old[0] = old[n]
+	old[n] = sourced{}
+	*h = old[:n]
+	h.down(0)
+	return top
+}
+
+func (h mergeHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func (h mergeHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
 
 func newMerge(its []iterator, combine func([]entry) entry) *merge {
@@ -373,7 +413,7 @@ func newMerge(its []iterator, combine func([]entry) entry) *merge {
 
 func (m *merge) fill(i int) {
 	if e, ok := m.its[i].next(); ok {
-		heap.Push(&m.h, sourced{e, i})
+		m.h.push(sourced{e, i})
 	}
 }
 
@@ -384,21 +424,20 @@ func (m *merge) next() (entry, bool) {
 			m.fill(i)
 		}
 	}
-	if m.h.Len() == 0 || m.fail != nil {
+	if len(m.h) == 0 || m.fail != nil {
 		return entry{}, false
 	}
-	first := heap.Pop(&m.h).(sourced)
-	group := []sourced{first}
-	for m.h.Len() > 0 && m.h[0].key == first.key {
-		group = append(group, heap.Pop(&m.h).(sourced))
+	first := m.h.pop()
+	es := append(m.es[:0], first.entry)
+	es[0].src = first.src
+	for len(m.h) > 0 && m.h[0].key == first.key {
+		g := m.h.pop()
+		g.entry.src = g.src
+		es = append(es, g.entry)
 	}
-	for _, g := range group {
-		m.fill(g.src)
-	}
-	es := make([]entry, len(group))
-	for i, g := range group {
-		es[i] = g.entry
-		es[i].src = g.src
+	m.es = es
+	for _, e := range es {
+		m.fill(e.src)
 	}
 	return m.combine(es), m.fail == nil
 }
@@ -418,7 +457,7 @@ func (m *merge) seek(after string) {
 		}
 	}
 	m.h = keep
-	heap.Init(&m.h)
+	m.h.init()
 	for _, i := range refill {
 		m.fill(i)
 	}

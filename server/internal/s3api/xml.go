@@ -20,9 +20,14 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 // writeXML writes v as an S3 XML response: the XML declaration, then v.
 func writeXML(w http.ResponseWriter, status int, v any) error {
-	body, err := xml.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("s3api: encode %T: %w", v, err)
+	var body []byte
+	if a, ok := v.(xmlAppender); ok {
+		body = a.appendXML(make([]byte, 0, 4096))
+	} else {
+		var err error
+		if body, err = xml.Marshal(v); err != nil {
+			return fmt.Errorf("s3api: encode %T: %w", v, err)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
