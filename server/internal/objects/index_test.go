@@ -103,3 +103,34 @@ func TestListingIndexAfterCrash(t *testing.T) {
 	}
 	check(l2, "rebuilt")
 }
+
+// An overwrite whose flushes fail on half the drives (or whose client goes away
+// mid-commit) is rolled back on every drive it touched: the old object stays
+// readable instead of being split 3/3 between two histories.
+func TestFailedOverwriteKeepsTheOldObject(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	mkBucket(t, l, "bkt")
+	old := []byte("the acknowledged object")
+	l.put(t, "bkt", "k", old)
+	for i := 0; i < 3; i++ {
+		l.faulty[i].Fail(drive.OpSync, drive.ErrFaulty)
+	}
+	if _, err := l.PutObject(context.Background(), "bkt", "k", bytes.NewReader([]byte("new")), PutOptions{Size: 3}); err == nil {
+		t.Fatal("overwrite succeeded with 3 of 6 flushes failing")
+	}
+	for i := 0; i < 3; i++ {
+		l.faulty[i].Fail(drive.OpSync, nil)
+	}
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, old) {
+		t.Fatalf("after a failed overwrite: %q, %v", got, err)
+	}
+	// A client that disconnects after the body was read: the commit finishes.
+	ctx, cancel := context.WithCancel(context.Background())
+	l.faulty[4].Delay(drive.OpSync, 50*time.Millisecond)
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	_, err := l.PutObject(ctx, "bkt", "k", bytes.NewReader([]byte("newer")), PutOptions{Size: 5})
+	got, gerr := l.get(t, "bkt", "k", "", 0, -1)
+	if gerr != nil || (string(got) != "newer" && !bytes.Equal(got, old)) || (err == nil && string(got) != "newer") {
+		t.Fatalf("after a cancelled overwrite (put err %v): %q, %v", err, got, gerr)
+	}
+}

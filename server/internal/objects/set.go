@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/erasure"
@@ -183,8 +184,13 @@ type commit struct {
 // run applies c on every drive and requires a write quorum; below quorum it restores
 // the drives it changed, so nothing of the operation stays visible.
 func (s *set) run(ctx context.Context, c commit) error {
+	// Once the commit starts it runs to the end, or to a clean rollback, even if
+	// the client goes away: a commit cut short could leave drives split between
+	// the old and the new history, with neither on a read quorum.
+	ctx = context.WithoutCancel(ctx)
 	n := len(s.drives)
 	done := make([]bool, n)
+	wrote := make([]bool, n) // metadata written, flush failed: restored below
 	garbage := make([][]string, n)
 	errs := make([]error, n)
 	parallel(n, func(i int) {
@@ -211,17 +217,22 @@ func (s *set) run(ctx context.Context, c commit) error {
 		garbage[i] = keepReferenced(c.apply(i, f), f)
 		err := s.writeMeta(ctx, i, c.stem+metaSuffix, f, m.raw == nil && m.err != nil)
 		if err == nil {
-			err = s.drives[i].Sync(ctx)
+			if err = s.drives[i].Sync(ctx); err != nil {
+				wrote[i] = true // the new file may be there: put the old one back
+			}
 		}
 		if err != nil {
 			errs[i] = err
-			if c.undo != nil {
-				c.undo(context.WithoutCancel(ctx), i)
+			if c.undo != nil && !wrote[i] {
+				c.undo(ctx, i)
 			}
 			return
 		}
 		done[i] = true
 	})
+	if slices.Contains(wrote, true) {
+		s.rollback(ctx, c, wrote)
+	}
 	ok := 0
 	for _, d := range done {
 		if d {
@@ -229,7 +240,7 @@ func (s *set) run(ctx context.Context, c commit) error {
 		}
 	}
 	if ok < s.writeQuorum() {
-		s.rollback(context.WithoutCancel(ctx), c, done)
+		s.rollback(ctx, c, done)
 		return fmt.Errorf("%w: %d of %d drives committed, %d needed: %w", ErrWriteQuorum, ok, n, s.writeQuorum(), errors.Join(errs...))
 	}
 	if ok < n && c.key != "" {
