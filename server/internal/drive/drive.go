@@ -1,6 +1,6 @@
 // Package drive is the bottom of the data path: the Drive interface through which
 // the object layer reads and writes one drive, and its local-filesystem
-// implementation (a remote one, speaking node RPC, comes with multi-node clusters).
+// implementation, and the remote one that speaks the storage RPC to another node.
 //
 // Paths given to a Drive are slash-separated and relative to the drive root. A Drive
 // refuses any path that is absolute or contains "." or ".." segments, so nothing the
@@ -18,7 +18,13 @@
 //	.cairn/tmp/                 writes in progress; emptied at start
 //	.cairn/multipart/           multipart uploads in progress
 //	.cairn/buckets/<name>.json  bucket configuration
+//	.cairn/index/               the metadata index (index.go), when enabled
 //	<bucket>/<object path>/     per-object metadata file and data directories
+//
+// A local drive can keep an ordered index of the object metadata files it holds
+// (EnableIndex, Scan; see index.go), updated by the same WriteFile, Create,
+// Rename or Delete that changes such a file, so listings read pages of it
+// instead of one file per key.
 package drive
 
 import (

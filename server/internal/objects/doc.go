@@ -44,6 +44,14 @@
 // (or queues the delete in tier-gc/, drained by every scanner cycle, when the
 // tier fails).
 //
+// Listings (list.go, index.go) merge, per set, the drives' key-ordered views of
+// a bucket and resolve each key with the same quorum rule as reads, then merge
+// the sets. A drive's view is its metadata index (drive.Scan: pages of keys with
+// their metadata minus inline data and shard number, kept up to date by the drive
+// in the same call that writes the metadata file), or, when it has none usable
+// (after a crash, until rebuilt), a walk of its directories reading every
+// metadata file. Identical copies decode once per key.
+//
 // Background work (background.go): the heal queue (persisted) and the scanner,
 // which heals keys whose drives disagree, empties the trash, verifies shards on
 // deep cycles, retries queued remote deletes, drops expired restored copies, and
