@@ -89,3 +89,10 @@ func parseKB(b []byte) int64 {
 	}
 	return n << 10
 }
+
+// ProcessCPU is the user+system CPU time process pid has used so far (Linux
+// /proc), for tools that report work per server CPU-second.
+func ProcessCPU(pid int) (time.Duration, error) {
+	s, err := readProc(pid)
+	return s.cpu, err
+}

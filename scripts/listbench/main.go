@@ -13,13 +13,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/cairn-io/cairn/cli/bench"
 )
 
 func main() {
@@ -103,28 +101,14 @@ func main() {
 	}
 }
 
-// cpuSeconds is the user+system CPU time of process pid (Linux), 0 if unknown.
+// cpuSeconds is the CPU time of process pid in seconds, 0 if unknown.
 func cpuSeconds(pid int) float64 {
 	if pid == 0 {
 		return 0
 	}
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	d, err := bench.ProcessCPU(pid)
 	if err != nil {
 		return 0
 	}
-	s := string(raw)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, err1 := strconv.ParseFloat(f[11], 64)
-	k, err2 := strconv.ParseFloat(f[12], 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0
-	}
-	return (u + k) / 100 // clock ticks (USER_HZ = 100 on Linux)
+	return d.Seconds()
 }
