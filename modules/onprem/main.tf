@@ -3,8 +3,9 @@
 #   terraform_data.host[h]   one per host, lives as long as the host is in the
 #                            cluster; its destroy-time provisioner stops the
 #                            service and removes what the module installed.
-#   terraform_data.config[h] replaced whenever the host's files change (binary,
-#                            env file, unit, scripts): uploads them and runs
+#   terraform_data.binary[h] replaced when the binary changes: uploads and installs it.
+#   terraform_data.config[h] replaced whenever the host's other files change (env
+#                            file, unit, scripts): uploads them and runs
 #                            install.sh (user, directories, files); starts nothing.
 #   terraform_data.rollout   replaced whenever any config changes: a fresh
 #                            cluster is started on every host at once; a running
@@ -61,11 +62,19 @@ locals {
 
   # Everything a host's files depend on; a change replaces terraform_data.config[h].
   config_hash = { for h, n in local.nodes : h => sha256(join("\n", [
-    local.binary_sha256, sha256(module.render.env_file), sha256(module.render.units[h]),
+    sha256(module.render.env_file), sha256(module.render.units[h]),
     sha256(local.install_sh), sha256(local.unit_run_sh), jsonencode(n.install_env),
   ])) }
 
-  stage = { for h, n in local.nodes : h => "${n.prefix}/tmp/cairn-stage-${substr(local.config_hash[h], 0, 12)}" }
+  stage     = { for h, n in local.nodes : h => "${n.prefix}/tmp/cairn-stage-${substr(local.config_hash[h], 0, 12)}" }
+  bin_stage = { for h, n in local.nodes : h => "${n.prefix}/tmp/cairn-stage-bin-${substr(local.binary_sha256, 0, 12)}" }
+
+  # install.sh's command line on a host, with its environment.
+  install_cmd = { for h, n in local.nodes : h => { for what, stage in { binary = local.bin_stage[h], config = local.stage[h] } : what => join(" ", concat(
+    [trimspace("${local.sudo}env")],
+    [for k, v in merge(n.install_env, { CAIRN_STAGE = stage, CAIRN_START = "none" }) : "${k}='${v}'"],
+    ["sh ${stage}/install.sh && rm -rf ${stage}"],
+  )) } }
 }
 
 resource "terraform_data" "host" {
@@ -105,9 +114,39 @@ resource "terraform_data" "host" {
   }
 }
 
-resource "terraform_data" "config" {
+resource "terraform_data" "binary" {
   for_each   = toset(module.render.hosts)
   depends_on = [terraform_data.host]
+
+  triggers_replace = local.binary_sha256
+
+  connection {
+    type        = "ssh"
+    host        = each.key
+    user        = var.ssh.user
+    port        = var.ssh.port
+    private_key = file(var.ssh.private_key_file)
+    timeout     = var.ssh.timeout
+  }
+
+  provisioner "remote-exec" {
+    inline = ["umask 077 && mkdir -p ${local.bin_stage[each.key]}"]
+  }
+  provisioner "file" {
+    source      = var.binary_source
+    destination = "${local.bin_stage[each.key]}/cairn"
+  }
+  provisioner "remote-exec" {
+    inline = [
+      "echo ${base64encode(local.install_sh)} | base64 -d > ${local.bin_stage[each.key]}/install.sh",
+      local.install_cmd[each.key].binary,
+    ]
+  }
+}
+
+resource "terraform_data" "config" {
+  for_each   = toset(module.render.hosts)
+  depends_on = [terraform_data.binary]
 
   triggers_replace = local.config_hash[each.key]
 
@@ -124,38 +163,26 @@ resource "terraform_data" "config" {
     inline = ["umask 077 && mkdir -p ${local.stage[each.key]}"]
   }
   provisioner "file" {
-    source      = var.binary_source
-    destination = "${local.stage[each.key]}/cairn"
-  }
-  provisioner "file" {
     content     = module.render.env_file
     destination = "${local.stage[each.key]}/cairn.env"
   }
-  provisioner "file" {
-    content     = module.render.units[each.key]
-    destination = "${local.stage[each.key]}/cairn.service"
-  }
-  provisioner "file" {
-    content     = local.install_sh
-    destination = "${local.stage[each.key]}/install.sh"
-  }
-  provisioner "file" {
-    content     = local.unit_run_sh
-    destination = "${local.stage[each.key]}/unit-run.sh"
-  }
+  # The files without secrets travel inside the script (one SSH session fewer each).
   provisioner "remote-exec" {
-    inline = [join(" ", concat(
-      [trimspace("${local.sudo}env")],
-      [for k, v in merge(local.nodes[each.key].install_env, { CAIRN_STAGE = local.stage[each.key], CAIRN_START = "none" }) : "${k}='${v}'"],
-      ["sh ${local.stage[each.key]}/install.sh && rm -rf ${local.stage[each.key]}"],
-    ))]
+    inline = concat(
+      [for name, content in {
+        "cairn.service" = module.render.units[each.key]
+        "install.sh"    = local.install_sh
+        "unit-run.sh"   = local.unit_run_sh
+      } : "echo ${base64encode(content)} | base64 -d > ${local.stage[each.key]}/${name}"],
+      [local.install_cmd[each.key].config],
+    )
   }
 }
 
 resource "terraform_data" "rollout" {
   depends_on = [terraform_data.config]
 
-  triggers_replace = sha256(jsonencode(local.config_hash))
+  triggers_replace = sha256(jsonencode([local.binary_sha256, local.config_hash]))
 
   provisioner "local-exec" {
     command     = "sh \"$ROLLOUT\""

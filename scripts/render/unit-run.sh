@@ -91,12 +91,12 @@ WORDS
 stop() {
 	running || { rm -f "$pidfile"; return 0; }
 	pid=$(cat "$pidfile")
-	kill -TERM -- "-$pid" 2>/dev/null || true
+	kill -TERM "-$pid" 2>/dev/null || true
 	i=0
-	while kill -0 -- "-$pid" 2>/dev/null; do
+	while kill -0 "-$pid" 2>/dev/null; do
 		if [ $i -ge 300 ]; then
 			echo "unit-run: $unit did not stop in 30 s; killing it" >&2
-			kill -KILL -- "-$pid" 2>/dev/null || true
+			kill -KILL "-$pid" 2>/dev/null || true
 			break
 		fi
 		sleep 0.1; i=$((i + 1))
