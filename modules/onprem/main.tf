@@ -188,13 +188,13 @@ resource "terraform_data" "rollout" {
     command     = "sh \"$ROLLOUT\""
     interpreter = ["/bin/sh", "-c"]
     environment = {
-      ROLLOUT          = abspath("${path.module}/scripts/rollout.sh")
-      SSH_USER         = var.ssh.user
-      SSH_PORT         = tostring(var.ssh.port)
-      SSH_KEY          = abspath(var.ssh.private_key_file)
-      KNOWN_HOSTS      = var.ssh.known_hosts_file
-      READY_TIMEOUT    = tostring(var.ready_timeout)
-      SUDO             = local.sudo
+      ROLLOUT       = abspath("${path.module}/scripts/rollout.sh")
+      SSH_USER      = var.ssh.user
+      SSH_PORT      = tostring(var.ssh.port)
+      SSH_KEY       = abspath(var.ssh.private_key_file)
+      KNOWN_HOSTS   = var.ssh.known_hosts_file
+      READY_TIMEOUT = tostring(var.ready_timeout)
+      SUDO          = local.sudo
       # One line per host, in pool order: host, address, status, start, restart (tab-separated).
       NODES = join("\n", [for h in module.render.hosts : join("\t", [
         h, local.nodes[h].address, local.commands[h].status, local.commands[h].start, local.commands[h].restart,

@@ -37,13 +37,13 @@ output "cloud_init" {
   description = "Per host: cloud-config user data that installs and starts the node (needs binary_url)."
   sensitive   = true
   value = { for h, n in local.nodes : h => templatefile("${path.module}/cloud-init.yaml.tftpl", {
-    env_file      = local.env_file
-    env_path      = n.env_file
-    unit          = local.units[h]
-    unit_path     = n.unit_file
-    install_sh    = file("${path.module}/install.sh")
-    lib_dir       = n.lib_dir
-    install_env   = merge(local.install_env[h], { CAIRN_BINARY_URL = var.binary_url, CAIRN_BINARY_SHA256 = var.binary_sha256, CAIRN_START = "systemd" })
+    env_file    = local.env_file
+    env_path    = n.env_file
+    unit        = local.units[h]
+    unit_path   = n.unit_file
+    install_sh  = file("${path.module}/install.sh")
+    lib_dir     = n.lib_dir
+    install_env = merge(local.install_env[h], { CAIRN_BINARY_URL = var.binary_url, CAIRN_BINARY_SHA256 = var.binary_sha256, CAIRN_START = "systemd" })
   }) }
 }
 
@@ -54,4 +54,10 @@ output "windows_service" {
     args = n.args
     env  = local.env
   }) }
+}
+
+output "environment" {
+  description = "The server's environment as a map (what env_file holds): for platforms that take variables rather than a file (a Kubernetes Secret)."
+  value       = local.env
+  sensitive   = true
 }

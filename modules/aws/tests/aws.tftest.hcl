@@ -81,7 +81,7 @@ run "four_nodes_over_three_zones" {
     error_message = "created KMS key must rotate and carry alias/tst-sse"
   }
   assert {
-    condition = jsondecode(aws_iam_role_policy.kms.policy).Statement[0].Resource == ["arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"] && toset(jsondecode(aws_iam_role_policy.kms.policy).Statement[0].Action) == toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:DescribeKey"])
+    condition     = jsondecode(aws_iam_role_policy.kms.policy).Statement[0].Resource == ["arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"] && toset(jsondecode(aws_iam_role_policy.kms.policy).Statement[0].Action) == toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:DescribeKey"])
     error_message = "role policy must grant the data-key actions on the cluster's key only: ${aws_iam_role_policy.kms.policy}"
   }
   assert {
