@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 3s
 DATA      ?= ./data
 
-.PHONY: all build run run-tls certs test unit fuzz vet cross lint bench clean
+.PHONY: all build run run-tls certs test unit fuzz vet cross static lint bench clean
 
 all: build
 
@@ -45,10 +45,17 @@ fuzz:
 	done
 
 # The binary builds for the other platforms users run (Windows uses the portable
-# local drive in server/internal/drive/local_other.go).
-cross:
+# local drive in server/internal/drive/local_other.go), and as a static binary.
+cross: static
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null .
 	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null .
+
+# A static binary (no cgo, no libc) for this GOOS/GOARCH: the Dockerfile runs the
+# same command, and modules/onprem installs such a binary (GOOS=linux make static).
+# tests/deploy TestDockerfile checks both and the binary.
+STATIC_BUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
+static:
+	$(STATIC_BUILD) -o bin/cairn-static .
 
 lint: vet
 
