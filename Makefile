@@ -65,6 +65,17 @@ lint: vet
 e2e-local:
 	$(GO) test -count=1 -timeout 10m -run '^TestLocalExample$$' -v ./tests/deploy
 
+# modules/onprem applied for real over SSH to three loopback hosts (needs sshd:
+# apt-get install openssh-server); also part of `make unit`.
+.PHONY: e2e-onprem tf-modules
+e2e-onprem:
+	$(GO) test -count=1 -timeout 10m -run '^TestOnpremModule$$' -v ./tests/deploy
+
+# Every deployment module's terraform test (mocked cloud providers, offline) and
+# the Kubernetes objects parsed strictly; also part of `make unit`.
+tf-modules:
+	$(GO) test -count=1 -timeout 10m -run '^(TestCloudModules|TestKubernetesManifests|TestDockerfile)$$' -v ./tests/deploy
+
 # Go benchmarks of the data path (the load generator against a running server is `cairn bench`).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1s ./server/internal/...

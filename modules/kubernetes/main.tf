@@ -135,8 +135,12 @@ locals {
               readOnlyRootFilesystem   = true
               capabilities             = { drop = ["ALL"] }
             }
-            volumeMounts = [for j in range(var.drives_per_node) : { name = "data${j + 1}", mountPath = "/data/d${j + 1}" }]
+            volumeMounts = concat(
+              [for j in range(var.drives_per_node) : { name = "data${j + 1}", mountPath = "/data/d${j + 1}" }],
+              [{ name = "tmp", mountPath = "/tmp" }], # the root filesystem is read-only
+            )
           }]
+          volumes = [{ name = "tmp", emptyDir = {} }]
         }
       }
       volumeClaimTemplates = [for j in range(var.drives_per_node) : {

@@ -248,11 +248,14 @@ output "manifests" {
 		q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
 		claims = append(claims, fmt.Sprintf("%s %s %s %v", pvc.Name, q.String(), deref(pvc.Spec.StorageClassName), pvc.Spec.AccessModes))
 	}
-	if want := []string{"data1=/data/d1", "data2=/data/d2"}; !reflect.DeepEqual(mounts, want) {
+	if want := []string{"data1=/data/d1", "data2=/data/d2", "tmp=/tmp"}; !reflect.DeepEqual(mounts, want) {
 		t.Errorf("volume mounts %v, want %v (the pool's drive paths)", mounts, want)
 	}
 	if want := []string{"data1 50Gi fast [ReadWriteOnce]", "data2 50Gi fast [ReadWriteOnce]"}; !reflect.DeepEqual(claims, want) {
 		t.Errorf("claims %v, want %v", claims, want)
+	}
+	if v := sts.Spec.Template.Spec.Volumes; len(v) != 1 || v[0].Name != "tmp" || v[0].EmptyDir == nil {
+		t.Errorf("pod volumes %+v, want an emptyDir for /tmp", v)
 	}
 	if sts.Spec.Template.Spec.ServiceAccountName != sa.Name {
 		t.Errorf("pods run as %q, want the ServiceAccount %q", sts.Spec.Template.Spec.ServiceAccountName, sa.Name)

@@ -32,7 +32,7 @@ run "four_pods_four_claims" {
     error_message = "four claims per pod in the storage class"
   }
   assert {
-    condition     = [for m in kubernetes_manifest.object["StatefulSet/cairn"].manifest.spec.template.spec.containers[0].volumeMounts : m.mountPath] == ["/data/d1", "/data/d2", "/data/d3", "/data/d4"]
+    condition     = [for m in kubernetes_manifest.object["StatefulSet/cairn"].manifest.spec.template.spec.containers[0].volumeMounts : m.mountPath] == ["/data/d1", "/data/d2", "/data/d3", "/data/d4", "/tmp"]
     error_message = "claims mounted at the pool's drive paths"
   }
   assert {
