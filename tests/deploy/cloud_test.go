@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -85,6 +86,29 @@ func TestCloudModules(t *testing.T) {
 			}
 		})
 	}
+
+	// Formatting, and READMEs that document every input and output.
+	t.Run("fmt_and_readmes", func(t *testing.T) {
+		r := newTerraform(t, tf, tmp, nil)
+		if out, err := r.try("fmt", "-check", "-recursive", "-no-color", "modules", "examples", "scripts"); err != nil {
+			t.Errorf("terraform fmt -check: %v; files to format:\n%s", err, out)
+		}
+		decl := regexp.MustCompile(`(?m)^(variable|output) "([^"]+)"`)
+		for _, dir := range suites {
+			readme, err := os.ReadFile(filepath.Join(tmp, dir, "README.md"))
+			must(t, err)
+			tfs, _ := filepath.Glob(filepath.Join(tmp, dir, "*.tf"))
+			for _, f := range tfs {
+				b, err := os.ReadFile(f)
+				must(t, err)
+				for _, m := range decl.FindAllStringSubmatch(string(b), -1) {
+					if !strings.Contains(string(readme), "| `"+m[2]+"` |") {
+						t.Errorf("%s/README.md does not document %s %q", dir, m[1], m[2])
+					}
+				}
+			}
+		}
+	})
 
 	examples, err := filepath.Glob(filepath.Join(tmp, "examples", "*"))
 	must(t, err)
