@@ -41,7 +41,7 @@ output "units" {
 }
 
 output "windows_scripts" {
-  description = "Per host, a PowerShell script running the node on Windows (render-only; set data_dir to a Windows path, e.g. C:/cairn)."
+  description = "Per host, a PowerShell script running the node on Windows as a boot-time scheduled task (render-only; a single host with data_dir = C:/cairn: cluster endpoints need /absolute/paths)."
   value       = module.render.windows_service
   sensitive   = true
 }

@@ -48,11 +48,12 @@ output "cloud_init" {
 }
 
 output "windows_service" {
-  description = "Per host: a PowerShell script that runs the node on Windows as a boot-time scheduled task (render-only: no module applies it; paths must then be Windows paths, e.g. data_dir = C:/cairn)."
+  description = "Per host: a PowerShell script that runs the node on Windows as a boot-time scheduled task (render-only: no module applies it; a single node: data_dir = C:/cairn)."
   sensitive   = true
   value = { for h, n in local.nodes : h => templatefile("${path.module}/cairn-service.ps1.tftpl", {
-    args = n.args
-    env  = local.env
+    args       = n.args
+    env        = local.env
+    drive_dirs = n.drive_dirs
   }) }
 }
 

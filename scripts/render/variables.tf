@@ -53,6 +53,12 @@ variable "data_dir" {
     condition     = can(regex("^([A-Za-z]:)?/", var.data_dir)) && !endswith(var.data_dir, "/")
     error_message = "data_dir must be an absolute path (/… or, for Windows, C:/…) without a trailing slash."
   }
+  # The server's cluster endpoints are http://host:port/absolute/path: a drive
+  # letter has no place there.
+  validation {
+    condition     = !can(regex("^[A-Za-z]:", var.data_dir)) || (length(var.pools) == 1 && length(var.pools[0].hosts) == 1)
+    error_message = "a Windows data_dir (C:/…) works for a single node with one pool only: cluster endpoints need /absolute/paths."
+  }
 }
 
 variable "tls" {

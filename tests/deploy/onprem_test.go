@@ -28,7 +28,8 @@ import (
 // systemd here. It checks that
 //
 //  1. apply installs on every host the binary, the env file (mode 0600), the
-//     unit whose ExecStart is the pool of 3 hosts × 2 drives, and the drive
+//     unit whose ExecStart is the pool of 3 hosts × 2 drives (and which
+//     `systemd-analyze verify` accepts, where available), and the drive
 //     directories, and starts a 3-node cluster that formats its 6 drives;
 //  2. the cluster serves S3: an object written through one node reads back
 //     through every node (root credentials, SigV4);
@@ -151,6 +152,16 @@ output "metrics_url" { value = module.cairn.metrics_url }
 		wantExec := fmt.Sprintf(`ExecStart="%s/usr/local/bin/cairn" "server" "--address" "%s:%d" "--metrics-public" "--scanner-interval" "1m0s" "%s"`, p, h, port, wantPool)
 		if !strings.Contains(string(unit), wantExec+"\n") {
 			t.Errorf("%s: unit lacks\n%s\ngot:\n%s", h, wantExec, unit)
+		}
+		// systemd's own parser accepts the unit as installed (quoting, specifiers,
+		// settings), where systemd-analyze is available.
+		if sa, err := exec.LookPath("systemd-analyze"); err == nil {
+			out, err := exec.Command(sa, "verify", filepath.Join(p, "etc/systemd/system/cairn.service")).CombinedOutput()
+			if err != nil || len(bytes.TrimSpace(out)) > 0 {
+				t.Errorf("%s: systemd-analyze verify: %v\n%s", h, err, out)
+			}
+		} else {
+			t.Logf("no systemd-analyze: the unit's syntax is checked by unit-run.sh only")
 		}
 		for _, d := range []string{"d1", "d2"} {
 			if _, err := os.Stat(filepath.Join(p, "var/lib/cairn", d, ".cairn", "format.json")); err != nil {

@@ -143,6 +143,31 @@ run "cloud_init" {
   }
 }
 
+run "windows_launcher" {
+  command = plan
+  variables {
+    pools    = [{ hosts = ["10.0.0.2"], drives_per_node = 2 }]
+    data_dir = "C:/cairn"
+  }
+  assert {
+    condition     = strcontains(output.windows_service["10.0.0.2"], "& 'C:\\Program Files\\Cairn\\cairn.exe' 'server' '--address' '10.0.0.2:9000' 'C:/cairn/d{1...2}'")
+    error_message = "the launcher runs the node's arguments: one node, plain drive paths"
+  }
+  assert {
+    condition     = strcontains(output.windows_service["10.0.0.2"], "New-Item -ItemType Directory -Force -Path 'C:/cairn/d2'") && strcontains(output.windows_service["10.0.0.2"], "$env:CAIRN_ROOT_USER = 'admin'") && strcontains(output.windows_service["10.0.0.2"], "Register-ScheduledTask -TaskName 'Cairn'")
+    error_message = "the launcher makes the drives, sets the environment and registers the task"
+  }
+}
+
+run "windows_cluster_refused" {
+  command = plan
+  variables {
+    pools    = [{ hosts = ["10.0.0.1", "10.0.0.2"], drives_per_node = 2 }]
+    data_dir = "C:/cairn"
+  }
+  expect_failures = [var.data_dir]
+}
+
 run "seventeen_drives" {
   command = plan
   variables {
