@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/cairn-io/cairn/server/servertest"
 )
@@ -32,7 +33,8 @@ import (
 //     `systemd-analyze verify` accepts, where available), and the drive
 //     directories, and starts a 3-node cluster that formats its 6 drives;
 //  2. the cluster serves S3: an object written through one node reads back
-//     through every node (root credentials, SigV4);
+//     through every node (root credentials, SigV4), and SSE-S3 works with the
+//     built-in KMS configured through the module's env file;
 //  3. a configuration change (a server flag) is rolled out one host at a time:
 //     every node runs a new process with the new flag, each restart waited for
 //     until ready before the next, and the object is still there;
@@ -92,6 +94,7 @@ module "cairn" {
   metrics_public  = true
   extra_args      = ["--scanner-interval", var.scanner_interval]
   ready_timeout   = 90
+  kms             = { backend = "builtin", master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", key = "objects" }
 }
 
 output "endpoint" { value = module.cairn.endpoint }
@@ -208,6 +211,23 @@ output "metrics_url" { value = module.cairn.metrics_url }
 		}
 	}
 	readEverywhere("after apply")
+
+	// The env file's KMS settings reached the servers: SSE-S3 through one node,
+	// read back (decrypted) through another.
+	secretBody := []byte("encrypted at rest by the built-in KMS")
+	_, err = client(endpoint).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("onprem"), Key: aws.String("secret.txt"),
+		Body: bytes.NewReader(secretBody), ServerSideEncryption: types.ServerSideEncryptionAes256})
+	if err != nil {
+		t.Fatalf("SSE-S3 put (kms from the env file): %v", err)
+	}
+	head, err := client(fmt.Sprintf("http://127.0.0.3:%d", port)).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("onprem"), Key: aws.String("secret.txt")})
+	must(t, err)
+	if head.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+		t.Errorf("head of the SSE-S3 object: encryption %q, want AES256", head.ServerSideEncryption)
+	}
+	if got := get(t, client(fmt.Sprintf("http://127.0.0.4:%d", port)), "onprem", "secret.txt"); !bytes.Equal(got, secretBody) {
+		t.Errorf("SSE-S3 object read back as %q", got)
+	}
 
 	// A configuration change rolls through the hosts one at a time.
 	out := tfr.run("apply", "-auto-approve", "-no-color", "-var", "scanner_interval=2m0s")
