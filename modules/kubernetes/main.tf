@@ -47,10 +47,12 @@ locals {
     automountServiceAccountToken = length(var.service_account_annotations) > 0
   }
 
+  # The ServiceMonitor selects the client Service only (by component), so every
+  # pod is scraped once.
   headless = {
     apiVersion = "v1"
     kind       = "Service"
-    metadata   = merge(local.meta, { name = local.hl })
+    metadata   = merge(local.meta, { name = local.hl, labels = merge(local.labels, { "app.kubernetes.io/component" = "peers" }) })
     spec = {
       clusterIP = "None"
       # Pods resolve each other before they are ready: a fresh cluster formats
@@ -64,7 +66,7 @@ locals {
   client = {
     apiVersion = "v1"
     kind       = "Service"
-    metadata   = merge(local.meta, { name = var.name, annotations = var.service_annotations })
+    metadata   = merge(local.meta, { name = var.name, annotations = var.service_annotations, labels = merge(local.labels, { "app.kubernetes.io/component" = "api" }) })
     spec = {
       type     = var.service_type
       selector = local.selector
@@ -171,7 +173,7 @@ locals {
     kind       = "ServiceMonitor"
     metadata   = merge(local.meta, { name = var.name, labels = merge(local.labels, var.service_monitor_labels) })
     spec = {
-      selector          = { matchLabels = local.selector }
+      selector          = { matchLabels = merge(local.selector, { "app.kubernetes.io/component" = "api" }) }
       namespaceSelector = { matchNames = [var.namespace] }
       endpoints = [merge(
         { port = "s3", path = "/metrics", interval = "30s", scheme = "http" },

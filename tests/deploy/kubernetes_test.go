@@ -190,7 +190,6 @@ output "manifests" {
 	for what, sel := range map[string]map[string]string{
 		"statefulset selector": sts.Spec.Selector.MatchLabels, "client service selector": client.Spec.Selector,
 		"headless service selector": headless.Spec.Selector, "pdb selector": pdb.Spec.Selector.MatchLabels,
-		"servicemonitor selector": sm.Spec.Selector.MatchLabels,
 	} {
 		if len(sel) == 0 {
 			t.Errorf("%s is empty", what)
@@ -201,11 +200,19 @@ output "manifests" {
 			}
 		}
 	}
-	// The service monitor selects the client service, not only pods.
-	for k, v := range sm.Spec.Selector.MatchLabels {
-		if client.Labels[k] != v {
-			t.Errorf("servicemonitor selector %s=%s does not match the client service labels %v", k, v, client.Labels)
+	// The service monitor selects the client service and not the headless one:
+	// every pod is scraped once.
+	matches := func(labels map[string]string) bool {
+		for k, v := range sm.Spec.Selector.MatchLabels {
+			if labels[k] != v {
+				return false
+			}
 		}
+		return len(sm.Spec.Selector.MatchLabels) > 0
+	}
+	if !matches(client.Labels) || matches(headless.Labels) {
+		t.Errorf("servicemonitor selector %v: matches client service %v: %v, headless service %v: %v; want only the client service",
+			sm.Spec.Selector.MatchLabels, client.Labels, matches(client.Labels), headless.Labels, matches(headless.Labels))
 	}
 	c := sts.Spec.Template.Spec.Containers
 	if len(c) != 1 {
