@@ -1,7 +1,7 @@
 # Four Linux hosts × four drives (one 16-drive erasure set, 12 data + 4 parity)
 # installed over SSH by modules/onprem, run by systemd.
 #
-#   CGO_ENABLED=0 GOOS=linux go build -o cairn-linux-amd64 ../..
+#   GOOS=linux make static          # at the repository's root: bin/cairn-static
 #   export TF_VAR_root_password="$(openssl rand -hex 16)"
 #   terraform init && terraform apply
 
@@ -13,6 +13,18 @@ variable "hosts" {
   description = "The hosts (addresses the nodes and this machine reach them by)."
   type        = list(string)
   default     = ["10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.14"]
+}
+
+variable "ssh_private_key_file" {
+  description = "Private key of the deploy user."
+  type        = string
+  default     = "~/.ssh/id_ed25519"
+}
+
+variable "binary_source" {
+  description = "The Linux cairn binary (GOOS=linux make static; bin/cairn-static)."
+  type        = string
+  default     = "../../bin/cairn-static"
 }
 
 variable "root_password" {
@@ -34,9 +46,9 @@ module "cairn" {
   drives_per_node = 4 # mount a disk on each of /var/lib/cairn/d1 … d4 first
   ssh = {
     user             = "deploy" # passwordless sudo
-    private_key_file = pathexpand("~/.ssh/id_ed25519")
+    private_key_file = pathexpand(var.ssh_private_key_file)
   }
-  binary_source = "${path.root}/cairn-linux-amd64"
+  binary_source = var.binary_source
   root_password = var.root_password
   kms           = { backend = "builtin", master_key = var.kms_master_key, key = "objects" }
 }

@@ -49,11 +49,20 @@ variable "ssh" {
     condition     = var.ssh.port >= 1 && var.ssh.port <= 65535
     error_message = "ssh.port must be from 1 to 65535."
   }
+  validation {
+    condition     = fileexists(var.ssh.private_key_file)
+    error_message = "ssh.private_key_file must name an existing private key file."
+  }
 }
 
 variable "binary_source" {
-  description = "Local path of the cairn binary (linux, the hosts' architecture: `CGO_ENABLED=0 GOOS=linux go build`) uploaded to every host. A new binary (another SHA-256) is rolled out like a configuration change."
+  description = "Local path of the cairn binary (linux, the hosts' architecture: `GOOS=linux make static`) uploaded to every host. A new binary (another SHA-256) is rolled out like a configuration change."
   type        = string
+
+  validation {
+    condition     = fileexists(var.binary_source)
+    error_message = "binary_source must name the cairn binary file (GOOS=linux make static builds bin/cairn-static)."
+  }
 }
 
 variable "root_user" {

@@ -77,3 +77,11 @@ run "unknown_service_manager" {
   }
   expect_failures = [var.service_manager]
 }
+
+run "missing_binary" {
+  command = plan
+  variables {
+    binary_source = "no-such-cairn"
+  }
+  expect_failures = [var.binary_source]
+}
