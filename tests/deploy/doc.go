@@ -13,6 +13,8 @@
 //     a filesystem mirror; the suites mock the providers. Nothing reaches a cloud.
 //   - TestKubernetesManifests parses every object modules/kubernetes applies
 //     strictly into the k8s.io/api types.
+//   - TestInstallScript runs scripts/render/install.sh as cloud-init does:
+//     download from a loopback server, SHA-256 check, drive directories.
 //   - TestDockerfile checks the Dockerfile's build against `make static` and the
 //     static binary.
 package deploy
