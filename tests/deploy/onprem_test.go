@@ -104,17 +104,13 @@ output "metrics_url" { value = module.cairn.metrics_url }
 `, hcl(hosts), port, ssh.User, ssh.Port, ssh.KeyFile, ssh.KnownHosts, bin, rootPassword, ssh.User,
 		strings.Join(prefixes, ", "))), 0o644))
 
-	// Whatever happens, no node outlives the test.
+	// Whatever happens, no node and no unit-run supervisor outlives the test:
+	// every process whose command line names this test's directory is killed
+	// (with its session's process group when it leads one).
 	t.Cleanup(func() {
-		for _, h := range hosts {
-			if b, err := os.ReadFile(filepath.Join(prefix[h], "etc/systemd/system/cairn.service.pid")); err == nil {
-				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
-					syscall.Kill(-pid, syscall.SIGKILL)
-				}
-			}
-			for _, pid := range serverPIDs(fmt.Sprintf("%s:%d", h, port)) {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
+		for _, pid := range pidsMentioning(tmp) {
+			syscall.Kill(-pid, syscall.SIGKILL) // a supervisor's session, if pid leads one
+			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		if t.Failed() {
 			for _, h := range hosts {
@@ -261,6 +257,11 @@ output "metrics_url" { value = module.cairn.metrics_url }
 
 	tfr.run("destroy", "-auto-approve", "-no-color", "-var", "scanner_interval=2m0s")
 	destroyed = true
+	time.Sleep(200 * time.Millisecond) // a killed session's members are reaped
+	for _, pid := range pidsMentioning(filepath.Join(tmp, "hosts")) {
+		args, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		t.Errorf("process %d survived destroy: %s", pid, bytes.ReplaceAll(args, []byte{0}, []byte{' '}))
+	}
 	for _, h := range hosts {
 		if pids := serverPIDs(fmt.Sprintf("%s:%d", h, port)); len(pids) > 0 {
 			t.Errorf("%s: server processes %v survived destroy", h, pids)
@@ -285,6 +286,23 @@ func serverPIDs(addr string) []int {
 		}
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 		if alive(pid) && filepath.Base(string(bytes.SplitN(b, []byte{0}, 2)[0])) == "cairn" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// pidsMentioning returns the live processes (other than this one) whose
+// command line contains s.
+func pidsMentioning(s string) []int {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var pids []int
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(s)) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil && pid != os.Getpid() && alive(pid) {
 			pids = append(pids, pid)
 		}
 	}
