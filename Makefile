@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 3s
 DATA      ?= ./data
 
-.PHONY: all build run run-tls certs test unit fuzz vet cross lint bench clean
+.PHONY: all build run run-tls certs test unit fuzz vet cross static lint bench clean
 
 all: build
 
@@ -45,10 +45,17 @@ fuzz:
 	done
 
 # The binary builds for the other platforms users run (Windows uses the portable
-# local drive in server/internal/drive/local_other.go).
-cross:
+# local drive in server/internal/drive/local_other.go), and as a static binary.
+cross: static
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null .
 	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null .
+
+# A static binary (no cgo, no libc) for this GOOS/GOARCH: the Dockerfile runs the
+# same command, and modules/onprem installs such a binary (GOOS=linux make static).
+# tests/deploy TestDockerfile checks both and the binary.
+STATIC_BUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
+static:
+	$(STATIC_BUILD) -o bin/cairn-static .
 
 lint: vet
 
@@ -57,6 +64,17 @@ lint: vet
 .PHONY: e2e-local
 e2e-local:
 	$(GO) test -count=1 -timeout 10m -run '^TestLocalExample$$' -v ./tests/deploy
+
+# modules/onprem applied for real over SSH to three loopback hosts (needs sshd:
+# apt-get install openssh-server); also part of `make unit`.
+.PHONY: e2e-onprem tf-modules
+e2e-onprem:
+	$(GO) test -count=1 -timeout 10m -run '^TestOnpremModule$$' -v ./tests/deploy
+
+# Every deployment module's terraform test (mocked cloud providers, offline) and
+# the Kubernetes objects parsed strictly; also part of `make unit`.
+tf-modules:
+	$(GO) test -count=1 -timeout 10m -run '^(TestCloudModules|TestKubernetesManifests|TestDockerfile)$$' -v ./tests/deploy
 
 # Go benchmarks of the data path (the load generator against a running server is `cairn bench`).
 bench:
