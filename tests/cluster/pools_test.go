@@ -223,3 +223,38 @@ func TestClusterPoolsLive(t *testing.T) {
 		}
 	})
 }
+
+// With parity 8, a 4-node × 4-drive cluster (one 8+8 set) loses two whole nodes
+// and still serves every object; writes, which need 9 drives, fail with a clean
+// S3 error until a node returns.
+func TestTwoNodesDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four server processes")
+	}
+	nodes := startCluster(t, 4, 4, "--parity", "8")
+	ctx := context.Background()
+	c := nodes[0].p.Client()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	for i := 0; i < 12; i++ {
+		k := fmt.Sprintf("obj/%02d", i)
+		want[k] = bytes.Repeat([]byte{byte(i)}, 1+i*90_000) // inline and erasure-coded
+		put(t, nodes[i%4].p.Client(), k, want[k])
+	}
+	nodes[2].p.Kill()
+	nodes[3].p.Kill()
+	checkAll(t, nodes, want, map[int]bool{2: true, 3: true})
+	_, err := nodes[1].p.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("refused"), Body: bytes.NewReader([]byte("x"))})
+	var ae interface{ ErrorCode() string }
+	if !errors.As(err, &ae) || (ae.ErrorCode() != "ServiceUnavailable" && ae.ErrorCode() != "SlowDown" && ae.ErrorCode() != "InternalError") {
+		t.Fatalf("write with 8 of 16 drives: %v", err)
+	}
+	t.Logf("write with two nodes down: %v", ae.ErrorCode())
+	nodes[2].p.Restart(t)
+	waitReady(t, nodes[2].p.URL)
+	put(t, nodes[2].p.Client(), "after", []byte("back"))
+	want["after"] = []byte("back")
+	checkAll(t, nodes, want, map[int]bool{3: true})
+}
