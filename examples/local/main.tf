@@ -45,6 +45,21 @@ variable "root_password" {
   sensitive   = true
 }
 
+variable "extra_pools" {
+  description = <<-EOT
+    Pools added to the running cluster, each a number of drives per node (new
+    directories on the same three nodes, under work_dir/data/nodeN/poolM). Adding
+    an entry adds a pool live (cairn_pool); removing the last one drains it back
+    into the others. The cluster is never rebuilt.
+  EOT
+  type        = list(number)
+  default     = []
+  validation {
+    condition     = alltrue([for n in var.extra_pools : n >= 1 && n <= 5 && floor(n) == n])
+    error_message = "Each extra pool has 1 to 5 drives per node (3 to 15 drives: one erasure set)."
+  }
+}
+
 variable "bucket_prefix" {
   description = "Prefix of the bucket names."
   type        = string
@@ -67,6 +82,18 @@ provider "cairn" {
   endpoint   = module.cluster.endpoint
   access_key = module.cluster.access_key
   secret_key = module.cluster.secret_key
+}
+
+# Pools beyond the first, added to the live cluster. A pool is one argument of
+# comma-separated endpoint patterns, one per node.
+resource "cairn_pool" "extra" {
+  count = length(var.extra_pools)
+  drives = [join(",", [for i, url in module.cluster.node_endpoints :
+    "${url}${module.cluster.work_dir}/data/node${i + 1}/pool${count.index + 1}/${var.extra_pools[count.index] == 1 ? "d1" : "d{1...${var.extra_pools[count.index]}}"}"
+  ])]
+  timeouts = {
+    delete = "10m"
+  }
 }
 
 resource "cairn_bucket" "data" {
@@ -147,6 +174,10 @@ output "app_access_key" {
 output "app_secret_key" {
   value     = cairn_access_key.app.secret
   sensitive = true
+}
+
+output "pools" {
+  value = [for p in cairn_pool.extra : { index = p.index, drives = p.drive_count, sets = p.sets }]
 }
 
 output "work_dir" {

@@ -226,28 +226,26 @@ func TestFourNodeCluster(t *testing.T) {
 		}
 		nodes[1].p.Restart(t)
 		waitReady(t, nodes[1].p.URL)
-		// Wait for the scanner to rebuild node 2's drives: then node 3 can die too
-		// (node 2's shards replace node 3's) and every object still reads back.
-		deadline := time.Now().Add(60 * time.Second)
+		// Wait for the scanner to rebuild node 2's drives, and to give node 4 what
+		// it missed while it was down ("during-outage"): then node 3 can die too
+		// (the others hold every shard again) and every object still reads back.
+		deadline := time.Now().Add(90 * time.Second)
 		for {
-			ok := true
-			for _, d := range nodes[1].drive {
-				ents, _ := os.ReadDir(filepath.Join(d, "data", "obj"))
-				metas := 0
-				for _, e := range ents {
-					if strings.HasSuffix(e.Name(), "%m") {
-						metas++
+			missing := ""
+			for _, n := range []*node{nodes[0], nodes[1], nodes[3]} {
+				for _, d := range n.drive {
+					for k := range want {
+						if _, err := os.Stat(filepath.Join(d, "data", k+"%m")); err != nil && missing == "" {
+							missing = filepath.Join(d, "data", k+"%m")
+						}
 					}
 				}
-				if metas < len(want)-1 { // every obj/NN has its metadata file back
-					ok = false
-				}
 			}
-			if ok {
+			if missing == "" {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("node 2 not rebuilt within 60 s")
+				t.Fatalf("not healed within 90 s: %s is missing", missing)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

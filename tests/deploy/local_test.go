@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cairn-io/cairn/server/admin"
 	"github.com/cairn-io/cairn/server/servertest"
 )
 
@@ -36,11 +37,11 @@ const providerVersion = "0.1.0"
 //  3. the application's access key (an output) writes and reads an object through
 //     the endpoint output, and, once the key has reached them, through every node;
 //  4. `terraform plan -detailed-exitcode` right after exits 0;
-//  5. `terraform destroy` stops every node (no PID recorded by the module is alive,
+//  5. (below, 6) and finally `terraform destroy` stops every node (no PID recorded by the module is alive,
 //     no process serves the pool) and deletes the data directory.
-//
-// Not covered: adding a pool by a variable change. The server adds pools live only
-// on a single node; a multi-node cluster has one pool for now (README, Limitations).
+//  6. setting extra_pools = [2] and applying again adds a pool of 3 × 2 new drives
+//     to the running cluster: every node reports it active, objects written after
+//     it read back, the old ones too, and the next plan is empty.
 func TestLocalExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: applies a 3-node cluster with terraform")
@@ -223,6 +224,34 @@ provider_installation {
 
 	if out, err := terraform("plan", "-detailed-exitcode", "-no-color"); err != nil {
 		t.Fatalf("terraform plan -detailed-exitcode after apply: %v (exit 2 = changes planned)\n%s", err, out)
+	}
+
+	// A pool added by editing a variable: applied live, on every node, data kept.
+	env = append(env, "TF_VAR_extra_pools=[2]")
+	run("apply", "-auto-approve", "-no-color")
+	for i := range nodes {
+		url := fmt.Sprintf("http://127.0.0.1:%d", basePort+i)
+		ac, err := admin.New(url, admin.Options{AccessKey: "admin", SecretKey: rootPassword})
+		must(t, err)
+		ps, err := ac.Pools(ctx)
+		must(t, err)
+		if len(ps) != 2 || ps[1].State != "active" || ps[1].Drives != 6 {
+			t.Fatalf("node %d after adding a pool: %+v", i+1, ps)
+		}
+	}
+	for i := 0; i < 20; i++ { // new objects land on either pool; all read back
+		k := fmt.Sprintf("after-pool/%02d", i)
+		_, err := app.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("local-data"), Key: aws.String(k), Body: strings.NewReader(k)})
+		must(t, err)
+		if got := get(t, app, "local-data", k); string(got) != k {
+			t.Fatalf("%s: %q", k, got)
+		}
+	}
+	if got := get(t, app, "local-data", "hello.txt"); string(got) != "v2" {
+		t.Fatalf("hello.txt after the pool addition: %q", got)
+	}
+	if out, err := terraform("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Fatalf("terraform plan -detailed-exitcode after the pool addition: %v\n%s", err, out)
 	}
 
 	pids := leftovers(clusterDir)

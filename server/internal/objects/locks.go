@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ClusterLocker takes a name's write lock across the nodes of a cluster (see
@@ -14,12 +15,19 @@ type ClusterLocker interface {
 
 // lockWrite takes name's write lock on this node and, in a cluster, on a majority
 // of the nodes, so writers on different nodes exclude each other too.
+// clusterLockWait bounds how long a write waits for its cluster-wide lock.
+const clusterLockWait = 15 * time.Second
+
 func (l *Layer) lockWrite(ctx context.Context, name string) (func(), error) {
 	unlock, err := l.locks.Lock(ctx, name)
 	if err != nil || l.cluster == nil {
 		return unlock, err
 	}
-	_, cunlock, err := l.cluster.Lock(ctx, name)
+	// Bounded: with a majority of nodes unreachable the write fails (503) rather
+	// than hanging for as long as the client waits.
+	lctx, cancel := context.WithTimeout(ctx, clusterLockWait)
+	_, cunlock, err := l.cluster.Lock(lctx, name)
+	cancel()
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("%w: %w", ErrWriteQuorum, err)
