@@ -40,7 +40,7 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	s := l.writeSet(ctx, bucket, key)
 	wantMD5 := opts.ContentMD5
-	if opts.ETag != "" {
+	if opts.ETag != "" || opts.ETagFunc != nil {
 		wantMD5 = nil // the body is transformed: the caller checks the client's MD5
 	}
 	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true})
@@ -51,6 +51,11 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	etag := staged.etag
 	if opts.ETag != "" {
 		etag = opts.ETag
+	}
+	if opts.ETagFunc != nil {
+		if e := opts.ETagFunc(); e != "" {
+			etag = e
+		}
 	}
 	v := meta.Version{
 		Kind:    meta.KindObject,
