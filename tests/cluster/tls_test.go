@@ -198,14 +198,23 @@ func TestTLSCluster(t *testing.T) {
 		// It even trusts the cluster's CA: it can verify its peers, they cannot verify it.
 		copyDir(t, filepath.Join(clusterPKI, certs.CAsDir), filepath.Join(rogue.certs, certs.CAsDir))
 		rogue.p.Restart(t) // live (it answers probes while it boots) but never ready
-		if waitTLSReady(t, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 2 * time.Second}, rogue.p.URL, 4*time.Second) {
+		// Until it says why it cannot join, it must never be ready.
+		const refused = `level=ERROR msg="another node refuses this node's calls`
+		insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 2 * time.Second}
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(rogue.p.Log.String(), refused) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no clear error in the rogue node's output after 20 s:\n%s", rogue.p.Log.String())
+			}
+			if waitTLSReady(t, insecure, rogue.p.URL, 200*time.Millisecond) {
+				t.Fatal("the node with a foreign certificate became ready")
+			}
+		}
+		if waitTLSReady(t, insecure, rogue.p.URL, 2*time.Second) {
 			t.Fatal("the node with a foreign certificate became ready")
 		}
 		log := rogue.p.Log.String()
-		i := strings.LastIndex(log, `level=ERROR msg="another node refuses this node's calls`)
-		if i < 0 {
-			t.Fatalf("no clear error in the rogue node's output:\n%s", log)
-		}
+		i := strings.LastIndex(log, refused)
 		line := log[strings.LastIndex(log[:i], "\n")+1:]
 		if j := strings.IndexByte(line, '\n'); j >= 0 {
 			line = line[:j]
