@@ -95,6 +95,7 @@ func runServer(args []string) error {
 	}
 	scheme := "http"
 	var clientTLS *tls.Config
+	var peerTLS func(*tls.ConnectionState) error
 	var certStore *certs.Store // nil without TLS
 	if *certsDir != "" {
 		store, err := certs.Load(*certsDir)
@@ -103,7 +104,7 @@ func runServer(args []string) error {
 		}
 		certStore = store
 		ln = tls.NewListener(ln, store.Server())
-		clientTLS, scheme = store.Client(), "https"
+		clientTLS, peerTLS, scheme = store.Client(), store.VerifyPeer, "https"
 		go store.Watch(ctx.Done(), 5*time.Second, func(err error) { log.Error("reloading certificates", "err", err) })
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
@@ -121,7 +122,7 @@ func runServer(args []string) error {
 		}
 	}
 	srv, err := server.New(ctx, server.Config{
-		Version: version, Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS,
+		Version: version, Address: *addr, Listener: ln, ClusterSecret: os.Getenv("CAIRN_CLUSTER_SECRET"), ClientTLS: clientTLS, PeerTLS: peerTLS,
 		Pools: pools, Parity: *parity, RootUser: user, RootPassword: password,
 		Region: *region, Domains: domains, Logger: log,
 		ScanRate: *scanRate, ScanInterval: *scanInterval, DeepScanEvery: *deepEvery, HealWorkers: *healWorkers,

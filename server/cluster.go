@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -288,6 +289,9 @@ var errNotYet = errors.New("cluster not ready")
 // responsible for.
 func (s *Server) formatDrives(ctx context.Context, drives []drive.Drive, eps []endpoint, lay layout.Layout, idx int, cluster bool) (layout.Result, error) {
 	states := readFormats(ctx, drives, raws(eps))
+	if cluster {
+		s.logTrustErrors(states)
+	}
 	res, err := layout.ReconcileStates(states, lay, idx)
 	if err != nil {
 		if cluster && (errors.Is(err, layout.ErrNoQuorum) || unreachable(states)) {
@@ -316,6 +320,26 @@ func (s *Server) formatDrives(ctx context.Context, drives []drive.Drive, eps []e
 		}
 	}
 	return res, nil
+}
+
+// logTrustErrors says, as an error, when this node and another do not trust
+// each other: the other node refused this node's calls (its certificate or the
+// cluster secret), or this node could not verify the other's certificate. The
+// node keeps waiting — certificates may be fixed and reloaded — but the reason
+// must not hide among the "waiting for the other nodes" lines.
+func (s *Server) logTrustErrors(states []layout.DriveState) {
+	for _, st := range states {
+		var cv *tls.CertificateVerificationError
+		switch {
+		case errors.Is(st.Err, drive.ErrForbidden):
+			s.cfg.Logger.Error("another node refuses this node's calls: its TLS client certificate must be signed by a CA in the other nodes' CAs/, and every node needs the same cluster secret", "drive", st.Root, "err", st.Err)
+		case errors.As(st.Err, &cv):
+			s.cfg.Logger.Error("another node's TLS certificate is not trusted by this node: put the CA that signed it in CAs/ of --certs-dir", "drive", st.Root, "err", st.Err)
+		default:
+			continue
+		}
+		return // one line per attempt
+	}
 }
 
 func unreachable(states []layout.DriveState) bool {

@@ -69,6 +69,10 @@ type Config struct {
 	ClusterSecret string
 	// ClientTLS, when set, makes node-to-node calls use HTTPS with this config.
 	ClientTLS *tls.Config
+	// PeerTLS, when set, checks the TLS connection of every storage and lock
+	// RPC call (certs.Store.VerifyPeer: the calling node's certificate); a call
+	// it refuses, or one without TLS, gets 403 and never reaches the handler.
+	PeerTLS func(*tls.ConnectionState) error
 	// Parity overrides the default parity of the layout (0 = default).
 	Parity int
 	// RootUser and RootPassword are the root credentials.
@@ -358,16 +362,28 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // ServeHTTP routes storage RPC to the local drives and everything else to the S3
 // handler, or answers 503 while the node boots.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.rpc != nil && strings.HasPrefix(r.URL.Path, drive.RPCPrefix) {
-		s.rpc.ServeHTTP(w, r)
-		return
+	var rpc http.Handler // node-to-node: storage, pools, locks
+	switch {
+	case s.rpc != nil && strings.HasPrefix(r.URL.Path, drive.RPCPrefix):
+		rpc = s.rpc
+	case s.rpc != nil && strings.HasPrefix(r.URL.Path, poolsRPCPath):
+		rpc = http.HandlerFunc(s.servePoolsRPC)
+	case s.lockRPC != nil && strings.HasPrefix(r.URL.Path, dlock.RPCPrefix):
+		rpc = s.lockRPC
 	}
-	if s.rpc != nil && strings.HasPrefix(r.URL.Path, poolsRPCPath) {
-		s.servePoolsRPC(w, r)
-		return
-	}
-	if s.lockRPC != nil && strings.HasPrefix(r.URL.Path, dlock.RPCPrefix) {
-		s.lockRPC.ServeHTTP(w, r)
+	if rpc != nil {
+		if s.cfg.PeerTLS != nil {
+			err := errors.New("node-to-node calls need TLS")
+			if r.TLS != nil {
+				err = s.cfg.PeerTLS(r.TLS)
+			}
+			if err != nil {
+				s.cfg.Logger.Warn("refused a node-to-node call", "from", r.RemoteAddr, "err", err)
+				drive.Refuse(w, err)
+				return
+			}
+		}
+		rpc.ServeHTTP(w, r)
 		return
 	}
 	if h := s.app.Load(); h != nil {

@@ -9,6 +9,14 @@
 //	<domain>/public.crt, private.key   served when the client asks for <domain> (SNI)
 //	CAs/*.crt                          extra trusted CAs (peers, private PKI)
 //
+// Node-to-node calls (storage and lock RPC) are mutual TLS: a node presents
+// its default certificate as a client certificate (Client), and the node it
+// calls accepts the call only if that certificate chains to a CA in CAs/ or to
+// one of its own certificates (VerifyPeer) — never to the system roots, which
+// would let anyone with a public certificate in. The listener asks every
+// client for a certificate but requires none (S3 clients send none); only the
+// RPC paths check it.
+//
 // Reload: Reload re-reads the directory; Watch calls it when a file changes (polled)
 // and the server calls it on SIGHUP. A reload that fails keeps the certificates in
 // use, so a half-copied file never takes the server down. Handshakes always see a
@@ -35,8 +43,14 @@ const (
 	CAsDir     = "CAs"
 )
 
-// ErrNoCertificate: the directory has no public.crt/private.key pair.
-var ErrNoCertificate = errors.New("certs: no public.crt and private.key")
+// Errors.
+var (
+	// ErrNoCertificate: the directory has no public.crt/private.key pair.
+	ErrNoCertificate = errors.New("certs: no public.crt and private.key")
+	// ErrUntrustedPeer: a node-to-node call came without a certificate, or
+	// with one that no CA of CAs/ (nor the node's own chain) signed.
+	ErrUntrustedPeer = errors.New("certs: the calling node's certificate is not trusted")
+)
 
 // Store holds the current TLS material of one certs directory. Safe for concurrent
 // use.
@@ -50,6 +64,7 @@ type material struct {
 	def   *tls.Certificate
 	bySNI map[string]*tls.Certificate
 	roots *x509.CertPool // system + CAs/ + own certificates
+	peers *x509.CertPool // CAs/ + own certificates: who may call the RPC
 	leaf  *x509.Certificate
 }
 
@@ -107,6 +122,7 @@ func load(dir string) (*material, error) {
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
 	}
+	peers := x509.NewCertPool()
 	cas, _ := filepath.Glob(filepath.Join(dir, CAsDir, "*"))
 	sort.Strings(cas)
 	for _, p := range cas {
@@ -117,16 +133,18 @@ func load(dir string) (*material, error) {
 		if !roots.AppendCertsFromPEM(pemBytes) {
 			return nil, fmt.Errorf("certs: %s holds no PEM certificate", p)
 		}
+		peers.AppendCertsFromPEM(pemBytes)
 	}
 	// Trust our own certificates too: a self-signed cluster then needs no CAs/.
 	for _, c := range append([]*tls.Certificate{def}, values(m.bySNI)...) {
 		for _, der := range c.Certificate {
 			if x, err := x509.ParseCertificate(der); err == nil {
 				roots.AddCert(x)
+				peers.AddCert(x)
 			}
 		}
 	}
-	m.roots = roots
+	m.roots, m.peers = roots, peers
 	return m, nil
 }
 
@@ -169,16 +187,47 @@ func (s *Store) Server() *tls.Config {
 			return m.def, nil
 		},
 		NextProtos: []string{"http/1.1"},
+		// Ask for a client certificate, require none: nodes send theirs and the
+		// RPC paths check it (VerifyPeer); S3 clients send none.
+		ClientAuth: tls.RequestClientCert,
 	}
 }
 
 // Client returns the TLS configuration for node-to-node calls, trusting the
-// system roots, CAs/ and the node's own certificates.
+// system roots, CAs/ and the node's own certificates, and presenting the
+// node's default certificate (the latest loaded) to the node it calls.
 func (s *Store) Client() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    s.cur.Load().roots,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return s.cur.Load().def, nil
+		},
 	}
+}
+
+// VerifyPeer checks the client certificate of a node-to-node call: it must
+// chain to a CA in CAs/ or to one of this node's own certificates (any key
+// usage; the system roots do not count). Errors wrap ErrUntrustedPeer and say
+// which certificate was refused and why.
+func (s *Store) VerifyPeer(cs *tls.ConnectionState) error {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return fmt.Errorf("%w: it sent no client certificate (is its --certs-dir set?)", ErrUntrustedPeer)
+	}
+	leaf := cs.PeerCertificates[0]
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{
+		Roots: s.cur.Load().peers, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: certificate %q issued by %q: %v; the nodes of a cluster need certificates signed by a CA in every node's %s/",
+			ErrUntrustedPeer, leaf.Subject.CommonName, leaf.Issuer.CommonName, err, CAsDir)
+	}
+	return nil
 }
 
 // summary fingerprints the directory's files by name, size and modification time.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -123,5 +124,72 @@ func TestBrokenReloadKeepsServing(t *testing.T) {
 func TestMissingCertificate(t *testing.T) {
 	if _, err := Load(t.TempDir()); !errors.Is(err, ErrNoCertificate) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestVerifyPeer: a node accepts the client certificate of a node whose CA is
+// in its CAs/ (the certificate comes over a real handshake, from Client), and
+// refuses one from another CA, even one the caller itself trusts, and a call
+// without a certificate.
+func TestVerifyPeer(t *testing.T) {
+	cluster, other := t.TempDir(), t.TempDir()
+	if _, err := Generate(cluster, []string{"127.0.0.1"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(other, []string{"127.0.0.1"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// The rogue trusts the cluster's CA too: it can verify the server, not the reverse.
+	b, err := os.ReadFile(filepath.Join(cluster, CAsDir, "cairn-dev-ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, CAsDir, "cluster.crt"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Load(cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, _ := Load(cluster) // another node of the cluster (same PKI)
+	rogue, err := Load(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := srv.VerifyPeer(r.TLS); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, "ok")
+	})}
+	go hs.Serve(tls.NewListener(ln, srv.Server()))
+	t.Cleanup(func() { hs.Close() })
+	call := func(cfg *tls.Config) (int, string) {
+		resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}).Get("https://" + ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := call(peer.Client()); code != 200 {
+		t.Fatalf("cluster node refused: %d %s", code, body)
+	}
+	if code, body := call(rogue.Client()); code != 403 || !strings.Contains(body, "not trusted") {
+		t.Fatalf("node of another CA: %d %s", code, body)
+	}
+	noCert := peer.Client()
+	noCert.GetClientCertificate = nil
+	if code, body := call(noCert); code != 403 || !strings.Contains(body, "no client certificate") {
+		t.Fatalf("no client certificate: %d %s", code, body)
+	}
+	if err := srv.VerifyPeer(nil); !errors.Is(err, ErrUntrustedPeer) {
+		t.Fatalf("VerifyPeer(nil) = %v", err)
 	}
 }

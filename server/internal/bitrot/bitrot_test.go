@@ -495,3 +495,46 @@ func TestKnownAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderWholeFrameReads: Reads with room for a whole frame (how the
+// erasure layer reads, one shard block at a time) get the frame read straight
+// into their buffer; a bad frame gives n = 0 and the error, never its bytes.
+func TestReaderWholeFrameReads(t *testing.T) {
+	const bs = 1000
+	alg := bitrot.DefaultAlgorithm
+	data := randBytes(9, 3*bs+10)
+	framed := bitrot.Frame(alg, bs, data)
+	bad := bytes.Clone(framed)
+	bad[2*(alg.Size()+bs)+alg.Size()+7] ^= 1 // data of frame 2
+	for name, c := range map[string]struct {
+		src   []byte
+		reads []int // buffer size of each Read
+		want  []int // n of each Read
+		err   error // of the last Read
+	}{
+		"exact":          {framed, []int{bs, bs, bs, bs}, []int{bs, bs, bs, 10}, nil},
+		"larger":         {framed, []int{2 * bs, 5 * bs, bs, 10, 1}, []int{bs, bs, bs, 10, 0}, io.EOF},
+		"small then big": {framed, []int{10, bs, bs}, []int{10, bs - 10, bs}, nil},
+		"corrupt":        {bad, []int{bs, bs, bs, bs}, []int{bs, bs, 0, 0}, bitrot.ErrCorrupt},
+		"truncated":      {framed[:len(framed)-5], []int{bs, bs, bs, bs}, []int{bs, bs, bs, 0}, io.ErrUnexpectedEOF},
+	} {
+		r := bitrot.NewReader(bytes.NewReader(c.src), alg, bs, int64(len(data)))
+		off := 0
+		var err error
+		for i, size := range c.reads {
+			p := make([]byte, size)
+			var n int
+			n, err = r.Read(p)
+			if n != c.want[i] {
+				t.Fatalf("%s: read %d: n = %d, want %d (%v)", name, i, n, c.want[i], err)
+			}
+			if !bytes.Equal(p[:n], data[off:off+n]) {
+				t.Fatalf("%s: read %d: wrong bytes", name, i)
+			}
+			off += n
+		}
+		if (c.err == nil && err != nil) || (c.err != nil && !errors.Is(err, c.err)) {
+			t.Fatalf("%s: last error %v, want %v", name, err, c.err)
+		}
+	}
+}

@@ -44,8 +44,12 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 // ends early returns an error wrapping io.ErrUnexpectedEOF, never short data.
 // Errors are sticky. Other errors from r are returned wrapped.
 //
-// The reader holds one frame of memory (blockSize + alg.Size() bytes). It
-// does not close r. If alg is not Valid, blockSize is not positive or
+// A Read whose p has room for the whole data of the next frame reads the
+// frame straight into p and verifies it there, without a copy; it returns the
+// frame's bytes only once verified (on an error n is 0, and p may hold
+// unverified bytes, as io.Reader allows for scratch space). Smaller Reads go
+// through a frame buffer of blockSize + alg.Size() bytes, allocated on first
+// need. The reader does not close r. If alg is not Valid, blockSize is not positive or
 // dataSize is negative, every Read returns an error. The returned reader is
 // not safe for concurrent use.
 func NewReader(r io.Reader, alg Algorithm, blockSize int, dataSize int64) io.Reader {
@@ -73,6 +77,7 @@ type reader struct {
 	frame     []byte // allocated on first use: hash || block
 	data      []byte // verified bytes of the current frame not yet returned
 	sum       [MaxHashSize]byte
+	want      [MaxHashSize]byte // the stored hash of a frame read straight into p
 	err       error
 }
 
@@ -88,6 +93,13 @@ func (br *reader) Read(p []byte) (int, error) {
 		}
 		if len(p) == 0 {
 			return 0, nil
+		}
+		if n := int(min(int64(br.blockSize), br.remaining)); len(p) >= n {
+			if err := br.readInto(p[:n]); err != nil {
+				br.err = err
+				return 0, err
+			}
+			return n, nil
 		}
 		if err := br.next(); err != nil {
 			br.err = err
@@ -107,10 +119,7 @@ func (br *reader) next() error {
 	}
 	f := br.frame[:br.hs+n]
 	if m, err := io.ReadFull(br.r, f); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("bitrot: block %d: got %d of %d frame bytes: %w", br.block, m, len(f), io.ErrUnexpectedEOF)
-		}
-		return fmt.Errorf("bitrot: block %d: %w", br.block, err)
+		return br.readError(m, len(f), err)
 	}
 	if !bytes.Equal(br.alg.sum(br.sum[:0], f[br.hs:]), f[:br.hs]) {
 		return &CorruptError{Block: br.block}
@@ -119,6 +128,31 @@ func (br *reader) next() error {
 	br.remaining -= int64(n)
 	br.block++
 	return nil
+}
+
+// readInto reads the next frame, whose data is len(p) bytes, with its data
+// straight into p, and verifies it.
+func (br *reader) readInto(p []byte) error {
+	h := br.want[:br.hs]
+	if m, err := io.ReadFull(br.r, h); err != nil {
+		return br.readError(m, len(h)+len(p), err)
+	}
+	if m, err := io.ReadFull(br.r, p); err != nil {
+		return br.readError(len(h)+m, len(h)+len(p), err)
+	}
+	if !bytes.Equal(br.alg.sum(br.sum[:0], p), h) {
+		return &CorruptError{Block: br.block}
+	}
+	br.remaining -= int64(len(p))
+	br.block++
+	return nil
+}
+
+func (br *reader) readError(got, want int, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("bitrot: block %d: got %d of %d frame bytes: %w", br.block, got, want, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("bitrot: block %d: %w", br.block, err)
 }
 
 // Verify reads the framed shard from r like NewReader and discards the data,

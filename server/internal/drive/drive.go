@@ -44,6 +44,10 @@ var (
 	ErrOffline  = errors.New("drive: offline")
 	ErrDiskFull = errors.New("drive: no space left")
 	ErrFaulty   = errors.New("drive: faulty")
+	// ErrForbidden: the node holding a remote drive refused the call (wrong
+	// cluster secret, or a TLS client certificate it does not trust). A
+	// Remote's error wraps it together with ErrFaulty.
+	ErrForbidden = errors.New("drive: the node refused the call")
 )
 
 // Drive is one drive of an erasure set. Implementations are safe for concurrent use.

@@ -45,6 +45,7 @@ var errCodes = []struct {
 	code string
 	err  error
 }{
+	{"Forbidden", ErrForbidden}, // before Faulty: a refused call is both
 	{"NotFound", ErrNotFound}, {"Exists", ErrExists}, {"NotEmpty", ErrNotEmpty},
 	{"BadPath", ErrBadPath}, {"Offline", ErrOffline}, {"DiskFull", ErrDiskFull}, {"Faulty", ErrFaulty},
 	{"NoIndex", ErrNoIndex},
@@ -60,6 +61,9 @@ func errorCode(err error) string {
 }
 
 func codeError(code, msg string) error {
+	if code == "Forbidden" {
+		return fmt.Errorf("%w: %w: %s", ErrFaulty, ErrForbidden, msg)
+	}
 	for _, c := range errCodes {
 		if c.code == code {
 			return fmt.Errorf("%w: %s", c.err, msg)
@@ -112,7 +116,7 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		now = h.Now
 	}
 	if err := h.Auth.Verify(r, now()); err != nil {
-		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
+		Refuse(w, err)
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, RPCPrefix)
@@ -218,10 +222,20 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func writeRPCError(w http.ResponseWriter, err error) {
 	w.Header().Set(hdrError, errorCode(err))
 	status := http.StatusInternalServerError
-	if errors.Is(err, ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrNotFound):
 		status = http.StatusNotFound
+	case errors.Is(err, ErrForbidden):
+		status = http.StatusForbidden
 	}
 	http.Error(w, err.Error(), status)
+}
+
+// Refuse answers an RPC call with 403 and why (err); the calling Remote's
+// error wraps ErrForbidden.
+func Refuse(w http.ResponseWriter, err error) {
+	w.Header().Set(hdrError, "Forbidden")
+	http.Error(w, err.Error(), http.StatusForbidden)
 }
 
 // Remote is a Drive on another node, reached through its RPC handler.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,8 +36,13 @@ func TestRemoteConformance(t *testing.T) {
 func TestRemoteWrongKeyRefused(t *testing.T) {
 	r, local := remoteOver(t, drive.NewRPCAuth("right"), drive.NewRPCAuth("wrong"))
 	ctx := context.Background()
-	if err := r.WriteFile(ctx, "a/b", []byte("x")); err == nil {
+	err := r.WriteFile(ctx, "a/b", []byte("x"))
+	if err == nil {
 		t.Fatal("write with the wrong cluster key succeeded")
+	}
+	// Refused, and still faulty for code that only knows the older kinds.
+	if !errors.Is(err, drive.ErrForbidden) || !errors.Is(err, drive.ErrFaulty) || strings.Count(err.Error(), "refused") != 1 {
+		t.Fatalf("refused write: %v, want ErrForbidden and ErrFaulty", err)
 	}
 	if _, err := local.ReadFile(ctx, "a/b"); !errors.Is(err, drive.ErrNotFound) {
 		t.Fatalf("the refused write changed the drive: %v", err)

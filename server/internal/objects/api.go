@@ -170,6 +170,12 @@ type PutOptions struct {
 	// encrypted body's ETag is computed by the S3 layer). ContentMD5 is then the
 	// caller's to check.
 	ETag string
+	// ETagFunc, when set, is called once the body has been read to EOF and
+	// before the commit; a non-empty result is stored as the ETag (over ETag
+	// and the MD5 of the stored bytes). It lets a caller that transforms the
+	// body (encryption) store a digest of what it read, known only at the end.
+	// ContentMD5 is then the caller's to check, as with ETag.
+	ETagFunc func() string
 }
 
 // MarkerError is returned (wrapping ErrDeleteMarker) when a read addresses a delete

@@ -40,10 +40,13 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	s := l.writeSet(ctx, bucket, key)
 	wantMD5 := opts.ContentMD5
-	if opts.ETag != "" {
+	if opts.ETag != "" || opts.ETagFunc != nil {
 		wantMD5 = nil // the body is transformed: the caller checks the client's MD5
 	}
-	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true})
+	// A caller that sets the ETag has no use for the MD5 of the stored bytes
+	// (with ETagFunc alone that MD5 is the fallback).
+	noMD5 := opts.ETag != ""
+	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true, noMD5: noMD5})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -51,6 +54,11 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	etag := staged.etag
 	if opts.ETag != "" {
 		etag = opts.ETag
+	}
+	if opts.ETagFunc != nil {
+		if e := opts.ETagFunc(); e != "" {
+			etag = e
+		}
 	}
 	v := meta.Version{
 		Kind:    meta.KindObject,
@@ -90,6 +98,7 @@ type stageOptions struct {
 	md5    []byte // expected MD5, or nil
 	rot    int    // shard rotation: drive i holds shard (i-rot) mod n; -1 picks one
 	inline bool   // small data may stay in memory, to be stored inline
+	noMD5  bool   // skip the MD5 of the data (etag stays empty) unless md5 is set
 }
 
 // stage erasure codes body onto the set's drives (temp area), or into memory for
@@ -105,7 +114,10 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 			BitrotAlgorithm: uint8(bitrot.DefaultAlgorithm),
 		},
 	}
-	hr := &hashReader{r: body, h: md5.New()}
+	hr := &hashReader{r: body}
+	if !o.noMD5 || wantMD5 != nil {
+		hr.h = md5.New()
+	}
 	src := io.Reader(hr)
 	inline := o.inline && size >= 0 && size <= s.inlineLimit
 	if o.inline && size < 0 {
@@ -183,8 +195,10 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 		return fail(fmt.Errorf("%w: got %d of %d bytes", ErrIncompleteBody, written, size))
 	}
 	st.size = written
-	st.md5 = hr.h.Sum(nil)
-	st.etag = hex.EncodeToString(st.md5)
+	if hr.h != nil {
+		st.md5 = hr.h.Sum(nil)
+		st.etag = hex.EncodeToString(st.md5)
+	}
 	if wantMD5 != nil && !bytes.Equal(wantMD5, st.md5) {
 		return fail(ErrBadDigest)
 	}
@@ -345,7 +359,8 @@ func etagMatch(list, etag string) bool {
 	return false
 }
 
-// hashReader computes MD5 while reading and remembers the body's error.
+// hashReader computes MD5 (when h is set) while reading and remembers the
+// body's error.
 type hashReader struct {
 	r   io.Reader
 	h   hash.Hash
@@ -354,7 +369,9 @@ type hashReader struct {
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
+	if h.h != nil {
+		h.h.Write(p[:n])
+	}
 	if err != nil && err != io.EOF {
 		h.err = err
 	}

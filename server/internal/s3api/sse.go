@@ -135,17 +135,27 @@ type sealed struct {
 	body       io.Reader
 	storedSize int64
 	etag       string
-	close      func()
+	// etagFunc, for SSE-S3, gives the MD5 of the plaintext once the body has
+	// been read to EOF ("" before): objects.PutOptions.ETagFunc.
+	etagFunc func() string
+	close    func()
 }
 
 // seal wraps a plaintext body of size bytes in the encrypting reader of part
 // (0 for a single PUT). contentMD5, when set, is checked against the plaintext
 // here (the object layer sees only ciphertext): a mismatch fails the read with
-// objects.ErrBadDigest before anything is committed. The ETag is the
-// Content-MD5 for SSE-S3, else sse.ETag.
+// objects.ErrBadDigest before anything is committed.
+//
+// ETags follow S3: an SSE-S3 object's ETag is the MD5 of its plaintext, which
+// is hashed here while the body streams and bound late (etagFunc), so it needs
+// no Content-MD5. SSE-KMS and SSE-C ETags are not digests of the data on S3;
+// here they are sse.ETag (an HMAC under the object key, revealing nothing of
+// the plaintext), with or without Content-MD5.
 func (e *encryption) seal(body io.Reader, size int64, part int, contentMD5 []byte) (sealed, error) {
-	if contentMD5 != nil {
-		body = &md5Reader{r: body, h: md5.New(), want: contentMD5}
+	var mr *md5Reader
+	if contentMD5 != nil || e.info.Kind == sse.S3 {
+		mr = &md5Reader{r: body, h: md5.New(), want: contentMD5}
+		body = mr
 	}
 	er, err := sse.NewEncryptReader(body, e.key, uint32(part))
 	if err != nil {
@@ -155,8 +165,8 @@ func (e *encryption) seal(body io.Reader, size int64, part int, contentMD5 []byt
 	if size >= 0 {
 		out.storedSize = sse.EncryptedSize(size)
 	}
-	if e.info.Kind == sse.S3 && contentMD5 != nil {
-		out.etag = hex.EncodeToString(contentMD5)
+	if e.info.Kind == sse.S3 {
+		out.etagFunc = mr.etag
 	}
 	return out, nil
 }
@@ -168,7 +178,7 @@ func (e *encryption) sealPut(body io.Reader, opts *objects.PutOptions) (io.Reade
 		return nil, nil, err
 	}
 	opts.ActualSize = opts.Size
-	opts.Size, opts.ETag, opts.ContentMD5 = sb.storedSize, sb.etag, nil
+	opts.Size, opts.ETag, opts.ETagFunc, opts.ContentMD5 = sb.storedSize, sb.etag, sb.etagFunc, nil
 	opts.Internal = e.meta
 	return sb.body, sb.close, nil
 }
@@ -180,20 +190,35 @@ func (e *encryption) setHeaders(h http.Header) {
 	}
 }
 
-// md5Reader checks the MD5 of what it reads at EOF.
+// md5Reader hashes what it reads and, when want is set, checks it at EOF.
 type md5Reader struct {
 	r    io.Reader
 	h    hash.Hash
 	want []byte
+	sum  []byte // the MD5, once r returned EOF
 }
 
 func (m *md5Reader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	m.h.Write(p[:n])
-	if errors.Is(err, io.EOF) && !bytes.Equal(m.h.Sum(nil), m.want) {
-		return n, objects.ErrBadDigest
+	if errors.Is(err, io.EOF) {
+		if m.sum == nil {
+			m.sum = m.h.Sum(nil)
+		}
+		if m.want != nil && !bytes.Equal(m.sum, m.want) {
+			return n, objects.ErrBadDigest
+		}
 	}
 	return n, err
+}
+
+// etag is the hex MD5 of everything read, or "" before EOF or after a
+// mismatch with want.
+func (m *md5Reader) etag() string {
+	if m.sum == nil || (m.want != nil && !bytes.Equal(m.sum, m.want)) {
+		return ""
+	}
+	return hex.EncodeToString(m.sum)
 }
 
 // decryption is how to read an encrypted object.

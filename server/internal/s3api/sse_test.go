@@ -243,13 +243,29 @@ func TestSSECustomerKeyRules(t *testing.T) {
 }
 
 func TestSSEContentMD5AndETag(t *testing.T) {
-	f := newSSE(t, false)
+	f := newSSE(t, true)
 	body := []byte("checked body")
 	h := map[string]string{"X-Amz-Server-Side-Encryption": "AES256", "Content-Md5": md5Header(body)}
 	f.put("enc", "m", body, h).header(t, "ETag", `"`+md5Hex(body)+`"`)
 	h["Content-Md5"] = md5Header([]byte("something else"))
 	f.do(call{method: "PUT", target: "/enc/m2", body: body, header: h}).s3err(t, 400, "BadDigest")
 	f.do(call{method: "HEAD", target: "/enc/m2"}).ok(t, 404)
+	// SSE-S3: the ETag is the plaintext's MD5 without Content-MD5 too, bound
+	// after the body was read; SSE-KMS and SSE-C ETags are not MD5s (as S3).
+	f.put("enc", "nomd5", body, map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}).header(t, "ETag", `"`+md5Hex(body)+`"`)
+	f.do(call{method: "HEAD", target: "/enc/nomd5"}).ok(t, 200).header(t, "ETag", `"`+md5Hex(body)+`"`)
+	f.put("enc", "empty", nil, map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}).header(t, "ETag", `"`+md5Hex(nil)+`"`)
+	ckey := make([]byte, 32)
+	rand.Read(ckey)
+	for name, h := range map[string]map[string]string{
+		"kms": {"X-Amz-Server-Side-Encryption": "aws:kms"},
+		"c":   ssecHeaders(ckey),
+	} {
+		r := f.put("enc", "etag-"+name, body, h)
+		if got := r.Header.Get("ETag"); got == `"`+md5Hex(body)+`"` || len(got) != 34 {
+			t.Errorf("%s: ETag %s, want 32 hex digits that are not the MD5", name, got)
+		}
+	}
 	// Checksums are of the plaintext.
 	f.put("enc", "crc", body, map[string]string{"X-Amz-Server-Side-Encryption": "AES256", "X-Amz-Checksum-Crc32": crc32Header(body)})
 	f.do(call{method: "HEAD", target: "/enc/crc", header: map[string]string{"X-Amz-Checksum-Mode": "ENABLED"}}).ok(t, 200).

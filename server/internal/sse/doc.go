@@ -47,10 +47,17 @@
 //
 // # ETags
 //
-// SSE-S3 objects uploaded with Content-MD5 get that MD5 as their ETag, as in S3.
-// The object layer takes the ETag before it reads the body, so without
-// Content-MD5 (and always for SSE-KMS and SSE-C, where S3's ETag is not an MD5
-// either) the ETag is ETag(object key), which says nothing about the data.
-// Multipart ETags are the object layer's (MD5 of the stored parts' MD5s, "-N").
+// As in S3, an SSE-S3 object's ETag is the MD5 of its plaintext, with or
+// without Content-MD5: the S3 layer hashes the plaintext as it streams into the
+// encrypting reader and hands the digest to the object layer once the body is
+// read (objects.PutOptions.ETagFunc), so it is bound at commit. This holds for
+// PutObject and for CopyObject into SSE-S3. SSE-KMS and SSE-C ETags are not
+// digests of the data on S3; here they are ETag(object key), an HMAC under the
+// object key that says nothing about the data (Content-MD5, when sent, is still
+// checked against the plaintext).
+//
+// Multipart ETags are the object layer's (MD5 of the stored parts' MD5s, "-N"),
+// and a part's ETag is the MD5 of its stored (encrypted) bytes; S3 gives SSE-S3
+// parts the MD5 of their plaintext, which Cairn does not do yet.
 // Checksums (x-amz-checksum-*) are of the plaintext, as in S3.
 package sse

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The stream format (version 1). One stream encrypts one plaintext: a whole
@@ -285,7 +287,8 @@ type decWriter struct {
 	remain  int64
 	err     error
 	closed  bool
-	cerr    error // Close's result
+	cerr    error     // Close's result
+	par     *parallel // openParallel's buffers, from parPool
 }
 
 // outPool recycles plaintext output buffers: several packages, so w sees
@@ -302,6 +305,10 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, outSize); return 
 // reports a stream that ended early and must be called; it returns the
 // buffers. Errors are ErrCorrupt (wrapped) for data that fails to
 // authenticate, or w's. Not safe for concurrent use.
+//
+// A Write that holds several whole packages (an erasure block of a GET) opens
+// them on up to min(GOMAXPROCS, 4) goroutines and passes each 1 MiB round on
+// in one write to w; those goroutines have ended when Write returns.
 func NewDecryptWriter(w io.Writer, key ObjectKey, part uint32, r Range) io.WriteCloser {
 	plain, err := DecryptedSize(r.StreamSize)
 	d := &decWriter{w: w, key: key, part: part, r: r, seq: r.FirstPackage, skip: r.Skip, remain: r.PlainLength, err: err}
@@ -351,6 +358,18 @@ func (d *decWriter) write(p []byte) (int, error) {
 		if d.seq == d.last {
 			want = d.lastLen
 		}
+		if len(d.buf) == 0 {
+			if n := d.parallelPackages(p); n > 1 {
+				// Several whole packages in p: open them concurrently.
+				done, err := d.openParallel(p[:n*sealedPackageSize], n)
+				written += done
+				p = p[done:]
+				if err != nil {
+					return written, err
+				}
+				continue
+			}
+		}
 		if len(d.buf) == 0 && len(p) >= want {
 			// A whole package in p: open it from there, without a copy.
 			if err := d.open(p[:want]); err != nil {
@@ -384,6 +403,120 @@ func (d *decWriter) start() error {
 	}
 	d.aead, d.prefix = aead, prefix
 	return nil
+}
+
+// parallelPackages is the number of whole packages at the start of p that
+// openParallel may take: full-size packages before the stream's final one,
+// no more than the range needs.
+func (d *decWriter) parallelPackages(p []byte) int64 {
+	n := min(int64(len(p)/sealedPackageSize), d.last-d.seq)
+	need := (d.skip + d.remain + PackageSize - 1) / PackageSize
+	return max(min(n, need), 0)
+}
+
+// openParallel authenticates and decrypts the n full-size packages that are
+// sealed (n*sealedPackageSize bytes, d.buf empty) on several goroutines, in
+// rounds of up to parPackages, and writes each round's part of the range to
+// w in one Write once all its packages are open. A package that fails to open
+// ends the stream after the plaintext of the packages before it. It returns
+// how many bytes of sealed it consumed; its goroutines have all ended when it
+// returns, so sealed is not touched after the Write that passed it in.
+//
+// One Write per round (1 MiB, an erasure block) rather than one per package:
+// w is usually a network connection, and large writes cost it less CPU.
+func (d *decWriter) openParallel(sealed []byte, n int64) (int, error) {
+	if err := d.flush(); err != nil {
+		return 0, err
+	}
+	if d.par == nil {
+		d.par = parPool.Get().(*parallel)
+	}
+	consumed := 0
+	for n > 0 {
+		m := int(min(n, parPackages))
+		opened, err := d.par.run(d, sealed[:m*sealedPackageSize], m)
+		consumed += opened * sealedPackageSize
+		if err != nil {
+			return consumed, err
+		}
+		sealed, n = sealed[m*sealedPackageSize:], n-int64(m)
+	}
+	return consumed, nil
+}
+
+// parPackages is how many packages openParallel opens in one round: its
+// plaintext buffer holds that many (1 MiB, the default erasure block size, so
+// a block is one round).
+const parPackages = 16
+
+// parallel is the plaintext buffer and error slots of openParallel, pooled.
+type parallel struct {
+	out  []byte // parPackages plaintext packages
+	errs [parPackages]error
+}
+
+var parPool = sync.Pool{New: func() any { return &parallel{out: make([]byte, parPackages*PackageSize)} }}
+
+// workers is how many goroutines open the packages of one round.
+func workers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+
+// run opens the m packages of sealed (d.seq onwards) with workers()
+// goroutines, then passes the plaintext of those before the first that failed
+// (all of them if none did) to d.emit. It returns how many packages it passed
+// on, and the first failure or w's error.
+func (pp *parallel) run(d *decWriter, sealed []byte, m int) (int, error) {
+	clear(pp.errs[:m])
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(workers(), m) {
+		wg.Go(func() {
+			var nonce [12]byte
+			// Indices are claimed in order and every claimed package is
+			// opened, so all packages before a failed one are opened.
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= m {
+					return
+				}
+				seq := d.seq + int64(i)
+				nb := packageNonce(&nonce, &d.prefix, uint32(seq), false)
+				if _, err := d.aead.Open(pp.out[i*PackageSize:i*PackageSize], nb, sealed[i*sealedPackageSize:(i+1)*sealedPackageSize], nil); err != nil {
+					pp.errs[i] = fmt.Errorf("%w: package %d does not authenticate", ErrCorrupt, seq)
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	good := 0
+	for good < m && pp.errs[good] == nil {
+		good++
+	}
+	err := d.emit(pp.out[:good*PackageSize])
+	d.seq += int64(good)
+	if err == nil && good < m {
+		err = pp.errs[good]
+	}
+	return good, err
+}
+
+// emit writes the part of plain — the plaintext of whole packages from d.seq
+// on — that is in the range to w.
+func (d *decWriter) emit(plain []byte) error {
+	if d.skip > 0 {
+		s := min(d.skip, int64(len(plain)))
+		plain, d.skip = plain[s:], d.skip-s
+	}
+	if int64(len(plain)) > d.remain {
+		plain = plain[:d.remain]
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	d.remain -= int64(len(plain))
+	_, err := d.w.Write(plain)
+	return err
 }
 
 // open authenticates and decrypts one sealed package (d.buf or the caller's
@@ -443,6 +576,10 @@ func (d *decWriter) Close() error {
 		bufPool.Put(d.bufp)
 		outPool.Put(d.outp)
 		d.bufp, d.buf, d.outp, d.out = nil, nil, nil, nil
+	}
+	if d.par != nil {
+		parPool.Put(d.par)
+		d.par = nil
 	}
 	switch {
 	case d.err != nil:
