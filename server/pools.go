@@ -338,6 +338,22 @@ func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
 	return nil
 }
 
+// Rebalance implements admin.PoolManager: the layer rebalances on this node.
+func (pm *poolManager) Rebalance(ctx context.Context) error {
+	return pm.s.layer.Rebalance(context.WithoutCancel(ctx))
+}
+
+// RebalanceStatus implements admin.PoolManager.
+func (pm *poolManager) RebalanceStatus(ctx context.Context) adminapi.RebalanceStatus {
+	st := pm.s.layer.RebalanceState()
+	out := adminapi.RebalanceStatus{Running: st.Running, Complete: st.Complete, Started: st.Started,
+		ObjectsMoved: st.Objects, VersionsMoved: st.Versions, BytesMoved: st.Bytes, Failed: st.Failed, Error: st.Error}
+	for _, p := range st.Pools {
+		out.Pools = append(out.Pools, adminapi.RebalancePool{Index: p.Index, Bytes: p.Bytes, TargetBytes: p.TargetBytes})
+	}
+	return out
+}
+
 // finished records a drain this node ran to the end.
 func (pm *poolManager) finished(idx int) func(error) {
 	return func(err error) {

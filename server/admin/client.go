@@ -341,6 +341,17 @@ func (c *Client) DecommissionPool(ctx context.Context, index int) (*Pool, error)
 	return call[Pool](ctx, c, http.MethodPost, "/pools/"+strconv.Itoa(index)+"/decommission", nil, nil)
 }
 
+// Rebalance starts moving objects between the active pools so each holds data in
+// proportion to its capacity; it returns at once (poll RebalanceStatus).
+func (c *Client) Rebalance(ctx context.Context) (*RebalanceStatus, error) {
+	return call[RebalanceStatus](ctx, c, http.MethodPost, "/pools/rebalance", nil, nil)
+}
+
+// RebalanceStatus reports the last rebalance started on the node the client talks to.
+func (c *Client) RebalanceStatus(ctx context.Context) (*RebalanceStatus, error) {
+	return call[RebalanceStatus](ctx, c, http.MethodGet, "/pools/rebalance", nil, nil)
+}
+
 // Heal returns the background healing state: queue, scanner position, totals.
 func (c *Client) Heal(ctx context.Context) (*HealStatus, error) {
 	return call[HealStatus](ctx, c, http.MethodGet, "/heal", nil, nil)

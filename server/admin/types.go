@@ -256,6 +256,27 @@ type Pool struct {
 	Decommission *DecommissionStatus `json:"decommission,omitempty"`
 }
 
+// RebalanceStatus is the last rebalance started on the node that answers
+// (GET/POST /pools/rebalance).
+type RebalanceStatus struct {
+	Running       bool            `json:"running"`
+	Complete      bool            `json:"complete"`
+	Started       time.Time       `json:"started"`
+	ObjectsMoved  int64           `json:"objectsMoved"`
+	VersionsMoved int64           `json:"versionsMoved"`
+	BytesMoved    int64           `json:"bytesMoved"`
+	Failed        int64           `json:"failed"`
+	Error         string          `json:"error,omitempty"`
+	Pools         []RebalancePool `json:"pools,omitempty"`
+}
+
+// RebalancePool is one active pool's data and target share when a rebalance started.
+type RebalancePool struct {
+	Index       int   `json:"index"`
+	Bytes       int64 `json:"bytes"`
+	TargetBytes int64 `json:"targetBytes"`
+}
+
 // DecommissionStatus is a draining pool's progress.
 type DecommissionStatus struct {
 	Running       bool      `json:"running"`

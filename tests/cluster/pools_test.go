@@ -147,6 +147,38 @@ func TestClusterPoolsLive(t *testing.T) {
 		}
 	})
 
+	t.Run("rebalanced through node 4 under load", func(t *testing.T) {
+		ac := adminFor(t, nodes[3])
+		if _, err := ac.Rebalance(ctx); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st, err := ac.RebalanceStatus(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Running {
+				if !st.Complete || st.ObjectsMoved == 0 {
+					t.Fatalf("rebalance: %+v", st)
+				}
+				t.Logf("rebalance moved %d objects (%d bytes); pools at start %+v", st.ObjectsMoved, st.BytesMoved, st.Pools)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rebalance still running after 60 s: %+v", st)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, data := range want {
+			if got, err := get(nodes[k[len(k)-1]%4].p.Client(), k); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("GET %s after the rebalance: %v", k, err)
+			}
+		}
+	})
+
 	t.Run("first pool drained through node 3 under load", func(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // some load lands on both pools
 		start := time.Now()

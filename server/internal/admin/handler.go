@@ -181,7 +181,8 @@ func errorResponse(err error) *apiError {
 		return errorf(http.StatusConflict, adminapi.CodeDeleteConflict, "%s", msg)
 	case errors.Is(err, objects.ErrPoolNotFound):
 		return errorf(http.StatusNotFound, adminapi.CodeNoSuchPool, "%s", strings.TrimPrefix(err.Error(), "objects: "))
-	case errors.Is(err, objects.ErrLastPool), errors.Is(err, objects.ErrPoolDraining), errors.Is(err, ErrPoolInUse):
+	case errors.Is(err, objects.ErrLastPool), errors.Is(err, objects.ErrPoolDraining), errors.Is(err, ErrPoolInUse),
+		errors.Is(err, objects.ErrPoolJoining), errors.Is(err, objects.ErrRebalanceRunning), errors.Is(err, objects.ErrNothingToBalance):
 		return errorf(http.StatusConflict, adminapi.CodePoolConflict, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "objects: "), "admin: "))
 	case errors.Is(err, ErrInvalidPool):
 		return errorf(http.StatusBadRequest, adminapi.CodeInvalidArgument, "%s", strings.TrimPrefix(err.Error(), "admin: "))

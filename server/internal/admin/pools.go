@@ -14,6 +14,10 @@ type PoolManager interface {
 	Pools(ctx context.Context) []adminapi.Pool
 	AddPool(ctx context.Context, req adminapi.AddPoolRequest) (adminapi.Pool, error)
 	Decommission(ctx context.Context, index int) error
+	// Rebalance starts moving objects so the active pools hold data in
+	// proportion to their capacity; RebalanceStatus reports the last one.
+	Rebalance(ctx context.Context) error
+	RebalanceStatus(ctx context.Context) adminapi.RebalanceStatus
 }
 
 // Pool errors a PoolManager wraps; errorResponse maps them.
@@ -97,6 +101,31 @@ func (h *handler) decommissionPool(rq *request) (any, error) {
 		}
 	}
 	return adminapi.Pool{Index: idx, Draining: true}, nil
+}
+
+func (h *handler) rebalance(rq *request) (any, error) {
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	pm, err := h.poolManager()
+	if err != nil {
+		return nil, err
+	}
+	if err := pm.Rebalance(rq.r.Context()); err != nil {
+		return nil, err
+	}
+	return pm.RebalanceStatus(rq.r.Context()), nil
+}
+
+func (h *handler) rebalanceStatus(rq *request) (any, error) {
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	pm, err := h.poolManager()
+	if err != nil {
+		return nil, err
+	}
+	return pm.RebalanceStatus(rq.r.Context()), nil
 }
 
 func (h *handler) heal(rq *request) (any, error) {

@@ -58,6 +58,8 @@ func (h *handler) routeTable() []route {
 		{http.MethodGet, "/metrics-token", iam.ActionAdminServerInfo, http.StatusOK, h.metricsToken},
 		{http.MethodGet, "/pools", iam.ActionAdminListPools, http.StatusOK, h.listPools},
 		{http.MethodPost, "/pools", iam.ActionAdminAddPool, http.StatusCreated, h.addPool},
+		{http.MethodGet, "/pools/rebalance", iam.ActionAdminListPools, http.StatusOK, h.rebalanceStatus},
+		{http.MethodPost, "/pools/rebalance", iam.ActionAdminAddPool, http.StatusAccepted, h.rebalance},
 
 		{http.MethodGet, "/kms/keys", iam.ActionAdminListKMSKeys, http.StatusOK, h.listKMSKeys},
 		{http.MethodPost, "/kms/keys", iam.ActionAdminCreateKMSKey, http.StatusCreated, h.createKMSKey},

@@ -59,6 +59,8 @@ type Layer struct {
 	bucket  bucketCache
 	bg      background
 	cluster ClusterLocker
+	// rebalance is the state of the last rebalance (rebalance.go).
+	rebalance rebalanceState
 	// tiers serve the data of transitioned versions (transition.go); nil: none.
 	tiers     Tiers
 	tierStats tierCounters

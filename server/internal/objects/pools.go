@@ -457,7 +457,7 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := l.moveObject(ctx, p, b.Name, e.key); err != nil {
+				if err := l.moveObject(ctx, p, nil, &p.decom, b.Name, e.key); err != nil {
 					p.decom.failed.Add(1)
 					l.log.Warn("decommission: moving object", "bucket", b.Name, "key", e.key, "err", err)
 					continue
@@ -490,9 +490,10 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 	return nil
 }
 
-// moveObject copies every version of bucket/key from pool p to the active pools and
-// removes it from p, under the object's write lock.
-func (l *Layer) moveObject(ctx context.Context, p *pool, bucket, key string) error {
+// moveObject copies every version of bucket/key from pool p to pool to (nil: the
+// active pool with the most free space) and removes it from p, under the object's
+// write lock, counting in st.
+func (l *Layer) moveObject(ctx context.Context, p, to *pool, st *decomStats, bucket, key string) error {
 	unlock, err := l.lockWrite(ctx, bucket+"/"+key)
 	if err != nil {
 		return err
@@ -508,7 +509,10 @@ func (l *Layer) moveObject(ctx context.Context, p *pool, bucket, key string) err
 	if len(cur.Versions) == 0 {
 		return nil
 	}
-	dst := l.setIn(l.targetPool(ctx), bucket, key)
+	if to == nil {
+		to = l.targetPool(ctx)
+	}
+	dst := l.setIn(to, bucket, key)
 	if dst.pool == p {
 		return ErrLastPool
 	}
@@ -518,8 +522,8 @@ func (l *Layer) moveObject(ctx context.Context, p *pool, bucket, key string) err
 		if err := l.copyVersion(ctx, src, srcMetas, dst, bucket, key, v); err != nil {
 			return fmt.Errorf("version %x: %w", v.ID, err)
 		}
-		p.decom.versions.Add(1)
-		p.decom.bytes.Add(v.Size)
+		st.versions.Add(1)
+		st.bytes.Add(v.Size)
 	}
 	// Remove the object from the draining pool.
 	err = src.run(ctx, commit{stem: stem, metas: srcMetas, apply: func(i int, f *meta.File) []string {
@@ -530,7 +534,7 @@ func (l *Layer) moveObject(ctx context.Context, p *pool, bucket, key string) err
 		return garbage
 	}})
 	if err == nil {
-		p.decom.objects.Add(1)
+		st.objects.Add(1)
 	}
 	return err
 }

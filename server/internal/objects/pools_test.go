@@ -131,3 +131,69 @@ func TestPoolsAddAndDecommission(t *testing.T) {
 		t.Fatalf("unknown pool: %v", err)
 	}
 }
+
+// After a pool is added, a rebalance moves existing objects (every version) so
+// both pools hold about half the data (same capacity: both on one file system);
+// everything reads and lists as before, once.
+func TestRebalance(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	if err := l.Rebalance(ctx); !errors.Is(err, ErrNothingToBalance) {
+		t.Fatalf("rebalance of one pool: %v", err)
+	}
+	mkBucket(t, l, "bkt")
+	want := map[string][]byte{}
+	for i := 0; i < 60; i++ {
+		k := fmt.Sprintf("o/%02d", i)
+		want[k] = randData(int64(i), 2000+i*700)
+		l.put(t, "bkt", k, want[k])
+	}
+	mkBucket(t, l, "ver")
+	l.UpdateBucketConfig(ctx, "ver", func(c *BucketConfig) error { c.Versioning = VersioningEnabled; return nil })
+	l.put(t, "ver", "doc", []byte("one"))
+	l.put(t, "ver", "doc", []byte("two"))
+	newPool, _ := newDrives(t, 6)
+	for _, d := range newPool {
+		d.(*drive.Local).EnableIndex(MetaIndex())
+	}
+	if err := l.AddPool(ctx, 1, [][]drive.Drive{newPool}, 2, AddPoolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Rebalance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var st RebalanceStatus
+	for st = l.RebalanceState(); st.Running; st = l.RebalanceState() {
+		if time.Now().After(deadline) {
+			t.Fatalf("rebalance still running: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !st.Complete || st.Objects == 0 || len(st.Pools) != 2 {
+		t.Fatalf("rebalance: %+v", st)
+	}
+	t.Logf("moved %d objects, %d versions, %d bytes; pools at start %+v", st.Objects, st.Versions, st.Bytes, st.Pools)
+	buckets, _ := l.ListBuckets(ctx)
+	var data [2]int64
+	for i, p := range l.poolList() {
+		if data[i], _ = l.poolData(ctx, p, buckets); data[i] == 0 {
+			t.Fatalf("pool %d empty after the rebalance", i)
+		}
+	}
+	total := data[0] + data[1]
+	if d := data[0] - data[1]; d > total/5 || -d > total/5 {
+		t.Fatalf("pools hold %d and %d bytes after the rebalance", data[0], data[1])
+	}
+	l.checkAll(t, want)
+	if got := listKeys(t, l.Layer, "bkt", "", 7); len(got) != len(want) {
+		t.Fatalf("listing after the rebalance: %d keys, want %d", len(got), len(want))
+	}
+	res, err := l.ListObjectVersions(ctx, "ver", ListOptions{})
+	if err != nil || len(res.Objects) != 2 {
+		t.Fatalf("versions after the rebalance: %d, %v", len(res.Objects), err)
+	}
+	if got, err := l.get(t, "ver", "doc", "", 0, -1); err != nil || string(got) != "two" {
+		t.Fatalf("ver/doc: %q %v", got, err)
+	}
+}
