@@ -134,3 +134,40 @@ func TestFailedOverwriteKeepsTheOldObject(t *testing.T) {
 		t.Fatalf("after a cancelled overwrite (put err %v): %q, %v", err, got, gerr)
 	}
 }
+
+// Listings read a read quorum of the drives' indexes; keys whose copies there
+// disagree (a write or a delete that missed a drive read) are resolved from every
+// drive, so the listing is what reads see.
+func TestQuorumListingWithMissedWrites(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	mkBucket(t, l, "bkt")
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		l.put(t, "bkt", fmt.Sprintf("k%d", i), []byte("v"))
+	}
+	// Drive 0 (always read) misses a new object and a delete; drive 1 misses an
+	// overwrite.
+	l.faulty[0].Fail(drive.OpCreate, drive.ErrFaulty)
+	l.faulty[0].Fail(drive.OpWriteFile, drive.ErrFaulty)
+	l.faulty[0].Fail(drive.OpDelete, drive.ErrFaulty)
+	l.put(t, "bkt", "new", []byte("n"))
+	if _, err := l.DeleteObject(ctx, "bkt", "k3", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []drive.Op{drive.OpCreate, drive.OpWriteFile, drive.OpDelete} {
+		l.faulty[0].Fail(op, nil)
+		l.faulty[1].Fail(op, drive.ErrFaulty)
+	}
+	l.put(t, "bkt", "k5", []byte("five, again"))
+	for _, op := range []drive.Op{drive.OpCreate, drive.OpWriteFile, drive.OpDelete} {
+		l.faulty[1].Fail(op, nil)
+	}
+	want := []string{"k0", "k1", "k2", "k4", "k5", "k6", "k7", "k8", "k9", "new"}
+	if got := listKeys(t, l.Layer, "bkt", "", 3); !slices.Equal(got, want) {
+		t.Fatalf("listing %v, want %v", got, want)
+	}
+	res, err := l.ListObjects(ctx, "bkt", ListOptions{Prefix: "k5"})
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].Size != int64(len("five, again")) {
+		t.Fatalf("k5 after an overwrite drive 1 missed: %+v %v", res.Objects, err)
+	}
+}

@@ -167,6 +167,11 @@ func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusi
 
 // walk merges the walks of the set's drives, resolving each key's metadata.
 func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive, index bool) (iterator, error) {
+	if index {
+		if it := s.quorumWalk(ctx, bucket, prefix, from, inclusive); it != nil {
+			return it, nil
+		}
+	}
 	its := make([]iterator, len(s.drives))
 	parallel(len(s.drives), func(i int) {
 		if index {
@@ -228,6 +233,46 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive, 
 		return entry{key: es[0].key, file: f, consistent: consistent}
 	}
 	return m, nil
+}
+
+// quorumWalk reads the indexes of only a read quorum (k) of the set's drives.
+// That is enough: a committed change is on at least the write quorum, and k plus
+// the write quorum exceeds the set's size, so every committed version, and every
+// committed removal, shows on at least one of the k drives read. A key whose k
+// copies are identical is therefore on k drives and resolved as it stands; any
+// other key (a copy missing or different: a write or a delete that missed
+// drives, a drive that failed mid-walk) is resolved from every drive's metadata
+// file, as a read would. It returns nil when k drives cannot be read through
+// their indexes (offline, no index yet): the caller walks all drives.
+func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool) iterator {
+	q := s.readQuorum()
+	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
+		return nil
+	}
+	its := make([]iterator, q)
+	parallel(q, func(i int) { its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive) })
+	for _, it := range its {
+		if w, ok := it.(*indexWalker); !ok || w.err() != nil {
+			return nil
+		}
+	}
+	m := newMerge(its, nil)
+	m.combine = func(es []entry) entry {
+		if len(es) == q && sameRaw(es) {
+			// Index values carry neither inline data nor shard numbers: decoded,
+			// they are the resolved history of the key.
+			if f, err := meta.Unmarshal(es[0].raw); err == nil {
+				return entry{key: es[0].key, file: f, consistent: true}
+			}
+		}
+		f, err := s.resolve(s.readMetas(ctx, objectStem(bucket, es[0].key)))
+		if err != nil {
+			m.fail = err
+			return entry{key: es[0].key}
+		}
+		return entry{key: es[0].key, file: f}
+	}
+	return m
 }
 
 // driveWalker walks one drive's bucket directory in key order.
