@@ -68,12 +68,21 @@ func (l *Layer) ReadConfig(ctx context.Context, name string) ([]byte, error) {
 	return []byte(best), nil
 }
 
+// configLock is the lock name writers and the configuration heal take for a
+// cluster configuration document.
+func configLock(name string) string { return "\x00config/" + name }
+
 // WriteConfig stores a configuration document on every drive.
 func (l *Layer) WriteConfig(ctx context.Context, name string, data []byte) error {
 	p, err := configPath(name)
 	if err != nil {
 		return err
 	}
+	unlock, err := l.lockWrite(ctx, configLock(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return l.onEveryDrive(ctx, "configuration "+name+" written", func(d drive.Drive) error {
 		return d.WriteFile(ctx, p, data)
 	})
@@ -104,6 +113,11 @@ func (l *Layer) DeleteConfig(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := l.lockWrite(ctx, configLock(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return l.onEveryDrive(ctx, "configuration "+name+" removed", func(d drive.Drive) error {
 		return d.Delete(ctx, p, false)
 	})
