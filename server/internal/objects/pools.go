@@ -424,6 +424,9 @@ func (l *Layer) ResumeDecommission(ctx context.Context, onDone func(idx int, err
 	}
 }
 
+// drainBatch is how many objects a drain moves at once.
+const drainBatch = 8
+
 // drain moves every object out of p, bucket by bucket, from pos on.
 func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 	buckets, err := l.ListBuckets(ctx)
@@ -449,6 +452,36 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 				its = append(its, it)
 			}
 			it := newMerge(its, func(es []entry) entry { return es[0] })
+			// Objects move drainBatch at a time (a move is bound by its flushes,
+			// not the CPU); the saved position is the last key of a finished batch.
+			batch := make([]string, 0, drainBatch)
+			flush := func() {
+				var wg sync.WaitGroup
+				var n atomic.Int64
+				for _, k := range batch {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if err := l.moveObject(ctx, p, nil, &p.decom, b.Name, k); err != nil {
+							p.decom.failed.Add(1)
+							l.log.Warn("decommission: moving object", "bucket", b.Name, "key", k, "err", err)
+							return
+						}
+						n.Add(1)
+					}()
+				}
+				wg.Wait()
+				last := batch[len(batch)-1]
+				p.decom.mu.Lock()
+				p.decom.bucket, p.decom.key = b.Name, last
+				p.decom.mu.Unlock()
+				if moved/200 != (moved+int(n.Load()))/200 {
+					raw, _ := json.Marshal(decomPos{b.Name, last})
+					l.WriteConfig(ctx, decomDoc(p.idx), raw)
+				}
+				moved += int(n.Load())
+				batch = batch[:0]
+			}
 			for {
 				e, ok := it.next()
 				if !ok {
@@ -457,19 +490,12 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := l.moveObject(ctx, p, nil, &p.decom, b.Name, e.key); err != nil {
-					p.decom.failed.Add(1)
-					l.log.Warn("decommission: moving object", "bucket", b.Name, "key", e.key, "err", err)
-					continue
+				if batch = append(batch, e.key); len(batch) == drainBatch {
+					flush()
 				}
-				moved++
-				p.decom.mu.Lock()
-				p.decom.bucket, p.decom.key = b.Name, e.key
-				p.decom.mu.Unlock()
-				if moved%200 == 0 {
-					raw, _ := json.Marshal(decomPos{b.Name, e.key})
-					l.WriteConfig(ctx, decomDoc(p.idx), raw)
-				}
+			}
+			if len(batch) > 0 {
+				flush()
 			}
 			if err := it.err(); err != nil {
 				return err
