@@ -105,6 +105,31 @@ func checkAll(t *testing.T, nodes []*node, want map[string][]byte, skip map[int]
 	}
 }
 
+// waitAllHeld waits until every drive of nodes holds the metadata of every key.
+func waitAllHeld(t *testing.T, nodes []*node, want map[string][]byte, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		missing := ""
+		for _, n := range nodes {
+			for _, d := range n.drive {
+				for k := range want {
+					if _, err := os.Stat(filepath.Join(d, "data", k+"%m")); err != nil && missing == "" {
+						missing = filepath.Join(d, "data", k+"%m")
+					}
+				}
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not healed within %v: %s is missing", limit, missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func TestFourNodeCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four server processes")
@@ -216,6 +241,9 @@ func TestFourNodeCluster(t *testing.T) {
 		nodes[3].p.Restart(t)
 		waitReady(t, nodes[3].p.URL)
 		checkAll(t, nodes, want, nil)
+		// Written on 12 drives only (12+4): before any other node may lose its
+		// drives, the scanner must have given node 4 its shards.
+		waitAllHeld(t, nodes, want, 90*time.Second)
 	})
 	t.Run("wiped node is rebuilt by the scanner", func(t *testing.T) {
 		nodes[1].p.Kill()
@@ -226,29 +254,9 @@ func TestFourNodeCluster(t *testing.T) {
 		}
 		nodes[1].p.Restart(t)
 		waitReady(t, nodes[1].p.URL)
-		// Wait for the scanner to rebuild node 2's drives, and to give node 4 what
-		// it missed while it was down ("during-outage"): then node 3 can die too
+		// Wait for the scanner to rebuild node 2's drives: then node 3 can die too
 		// (the others hold every shard again) and every object still reads back.
-		deadline := time.Now().Add(90 * time.Second)
-		for {
-			missing := ""
-			for _, n := range []*node{nodes[0], nodes[1], nodes[3]} {
-				for _, d := range n.drive {
-					for k := range want {
-						if _, err := os.Stat(filepath.Join(d, "data", k+"%m")); err != nil && missing == "" {
-							missing = filepath.Join(d, "data", k+"%m")
-						}
-					}
-				}
-			}
-			if missing == "" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("not healed within 90 s: %s is missing", missing)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		waitAllHeld(t, []*node{nodes[0], nodes[1], nodes[3]}, want, 90*time.Second)
 		nodes[2].p.Kill()
 		checkAll(t, nodes, want, map[int]bool{2: true})
 	})
