@@ -156,13 +156,22 @@ func (pm *poolManager) save(ctx context.Context, st poolsState) error {
 // Pools implements admin.PoolManager.
 func (pm *poolManager) Pools(ctx context.Context) []adminapi.Pool {
 	pm.mu.Lock()
+	eps := pm.endpointsLocked()
+	pm.mu.Unlock()
+	return pm.describe(ctx, eps)
+}
+
+// endpointsLocked is every opened pool's drives by index (pm.mu held).
+func (pm *poolManager) endpointsLocked() map[int][]string {
 	eps := map[int][]string{}
 	for idx, op := range pm.opened {
-		for _, e := range op.eps {
-			eps[idx] = append(eps[idx], e.raw)
-		}
+		eps[idx] = raws(op.eps)
 	}
-	pm.mu.Unlock()
+	return eps
+}
+
+// describe is the admin API's view of the layer's pools.
+func (pm *poolManager) describe(ctx context.Context, eps map[int][]string) []adminapi.Pool {
 	var out []adminapi.Pool
 	for _, p := range pm.s.layer.Pools(ctx) {
 		ap := adminapi.Pool{Index: p.Index, Sets: p.Sets, Drives: p.Drives, Parity: p.Parity, TotalBytes: p.Total, FreeBytes: p.Free,
@@ -279,19 +288,12 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 		return rollback(err)
 	}
 	pm.reloadAll(ctx)
-	for _, p := range pm.poolsLocked(ctx) {
+	for _, p := range pm.describe(ctx, pm.endpointsLocked()) {
 		if p.Index == idx {
 			return p, nil
 		}
 	}
 	return adminapi.Pool{Index: idx}, nil
-}
-
-// poolsLocked is Pools for a caller holding pm.mu.
-func (pm *poolManager) poolsLocked(ctx context.Context) []adminapi.Pool {
-	pm.mu.Unlock()
-	defer pm.mu.Lock()
-	return pm.Pools(ctx)
 }
 
 // Decommission implements admin.PoolManager: record the pool draining with this

@@ -300,7 +300,7 @@ func (x *index) merge(name string, b *bucketIndex) error {
 		return err
 	}
 	defer src.close()
-	it := newMergeIter(src, frozen, "")
+	it := newMergeIter(src, frozen, "", 0)
 	next, err = x.writeSnapshot(name, func(emit func(IndexEntry) error) error {
 		for {
 			e, ok, err := it.next()
@@ -633,11 +633,20 @@ type mergeIter struct {
 	limited bool
 }
 
-func newMergeIter(s *snapScan, journals []*btree.BTreeG[jentry], from string) *mergeIter {
+// newMergeIter copies the journals' entries from from on (at most limit per
+// journal; 0: all). Past the last entry copied from a journal the merge cannot
+// know what that journal holds, so it stops there (limitAt).
+func newMergeIter(s *snapScan, journals []*btree.BTreeG[jentry], from string, limit int) *mergeIter {
 	m := &mergeIter{snap: s}
 	for _, j := range journals {
 		var cp []jentry
-		j.AscendGreaterOrEqual(jentry{key: from}, func(e jentry) bool { cp = append(cp, e); return true })
+		j.AscendGreaterOrEqual(jentry{key: from}, func(e jentry) bool {
+			cp = append(cp, e)
+			return limit == 0 || len(cp) < limit
+		})
+		if limit > 0 && len(cp) == limit && (!m.limited || cp[len(cp)-1].key < m.limitAt) {
+			m.limited, m.limitAt = true, cp[len(cp)-1].key
+		}
 		m.js = append(m.js, cp)
 	}
 	m.pos = make([]int, len(m.js))
@@ -705,29 +714,14 @@ func (x *index) scan(name, from string, limit int) (IndexPage, error) {
 		x.compact(name, b)
 		return IndexPage{}, ErrNoIndex
 	}
-	snap := b.snap
-	// Copy at most limit journal entries per journal: past the last one copied,
-	// the merge cannot know what the journal holds, so the page stops there.
-	m := &mergeIter{}
-	for _, j := range b.journals {
-		var cp []jentry
-		j.AscendGreaterOrEqual(jentry{key: from}, func(e jentry) bool {
-			cp = append(cp, e)
-			return len(cp) < limit
-		})
-		if len(cp) == limit && (!m.limited || cp[len(cp)-1].key < m.limitAt) {
-			m.limited, m.limitAt = true, cp[len(cp)-1].key
-		}
-		m.js = append(m.js, cp)
-	}
-	src, err := x.openScan(snap, from) // the file stays readable after a merge replaces it
+	m := newMergeIter(nil, b.journals, from, limit)
+	src, err := x.openScan(b.snap, from) // the file stays readable after a merge replaces it
 	b.mu.RUnlock()
 	if err != nil {
 		return IndexPage{}, err
 	}
 	defer src.close()
 	m.snap = src
-	m.pos = make([]int, len(m.js))
 	page := IndexPage{Entries: make([]IndexEntry, 0, limit)}
 	for len(page.Entries) < limit {
 		e, ok, err := m.next()
