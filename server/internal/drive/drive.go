@@ -82,6 +82,10 @@ type Drive interface {
 	// with keys ≥ from, in key order (see index.go). ErrNoIndex: the drive keeps
 	// no usable index now; list by walking it.
 	Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error)
+	// Changes returns a number that grows with every change to a metadata file
+	// of bucket on the drive, counted before the changing call returns (see
+	// index.go). ok is false when the drive cannot count (no index; remote).
+	Changes(bucket string) (n uint64, ok bool)
 }
 
 // Info is a drive's capacity and state.

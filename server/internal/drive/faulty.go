@@ -36,6 +36,7 @@ func (o offline) Info(context.Context) (Info, error)             { return Info{}
 func (o offline) Scan(context.Context, string, string, int) (IndexPage, error) {
 	return IndexPage{}, o.err()
 }
+func (o offline) Changes(string) (uint64, bool) { return 0, false }
 
 // Op names a Drive method, for fault injection.
 type Op string

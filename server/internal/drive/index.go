@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/btree"
 )
@@ -125,6 +126,7 @@ type bucketIndex struct {
 	merging  bool
 	snap     *snapshot
 	journals []*btree.BTreeG[jentry] // newest first; journals[0] takes changes
+	last     atomic.Uint64           // the drive's change count at the bucket's last change
 }
 
 // index is a local drive's metadata index.
@@ -140,6 +142,9 @@ type index struct {
 	closed  bool
 	buildMu sync.Mutex // one rebuild at a time per drive (memory)
 	lastErr error      // of the last failed background build or merge (guarded by mu)
+	// count numbers the changes to metadata files, all buckets together;
+	// dropCount is its value at the last bucket deletion (see changes).
+	count, dropCount atomic.Uint64
 }
 
 func (x *index) setErr(err error) {
@@ -212,6 +217,7 @@ func (x *index) changed(bucket, key string, content []byte) {
 	b := x.bucket(bucket)
 	b.mu.Lock()
 	b.journals[0].ReplaceOrInsert(jentry{key: key, val: val})
+	b.last.Store(x.count.Add(1)) // after the journal: a reader that saw the old count rereads
 	limit := x.cfg.JournalMax
 	if limit <= 0 {
 		limit = max(journalMin, b.snapCount()/8)
@@ -230,10 +236,25 @@ func (b *bucketIndex) snapCount() int {
 	return b.snap.count
 }
 
+// changes is Drive.Changes: the count at the bucket's last change. A deleted
+// bucket's count is forgotten with it, so the count at the last deletion is a
+// floor: a bucket deleted and created again never repeats a number.
+func (x *index) changes(bucket string) uint64 {
+	x.mu.Lock()
+	b := x.buckets[bucket]
+	x.mu.Unlock()
+	n := x.dropCount.Load()
+	if b != nil {
+		n = max(n, b.last.Load())
+	}
+	return n
+}
+
 // dropped forgets a deleted bucket.
 func (x *index) dropped(bucket string) {
 	x.mu.Lock()
 	delete(x.buckets, bucket)
+	x.dropCount.Store(x.count.Add(1))
 	x.mu.Unlock()
 	x.d.Delete(context.Background(), snapPath(bucket), false)
 }

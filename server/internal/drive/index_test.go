@@ -238,3 +238,50 @@ func remoteFor(t *testing.T, d *drive.Local) *drive.Remote {
 	t.Cleanup(srv.Close)
 	return drive.NewRemote(srv.URL, d.Root(), auth, drive.RemoteOptions{Client: srv.Client(), Timeout: 5 * time.Second})
 }
+
+// Changes counts every change to a bucket's metadata files before the
+// changing call returns, and never repeats a number for a bucket, even one
+// deleted and created again.
+func TestIndexChanges(t *testing.T) {
+	ctx := context.Background()
+	d := openIndexed(t, t.TempDir(), 0)
+	defer d.Close()
+	seen := map[uint64]bool{}
+	last := uint64(0)
+	step := func(what string, change func() error, grows bool) {
+		t.Helper()
+		if err := change(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		n, ok := d.Changes("bkt")
+		if !ok {
+			t.Fatal("an indexed local drive does not count changes")
+		}
+		if grows && (n <= last || seen[n]) {
+			t.Fatalf("%s: count %d after %d: not a new, larger number", what, n, last)
+		}
+		if !grows && n != last {
+			t.Fatalf("%s: count went from %d to %d", what, last, n)
+		}
+		seen[n], last = true, n
+	}
+	step("write", func() error { return d.WriteFile(ctx, "bkt/a.m", []byte("1")) }, true)
+	step("overwrite", func() error { return d.WriteFile(ctx, "bkt/a.m", []byte("2")) }, true)
+	step("create", func() error {
+		w, err := d.Create(ctx, "bkt/b.m")
+		if err != nil {
+			return err
+		}
+		w.Write([]byte("3"))
+		return w.Close()
+	}, true)
+	step("rename", func() error { return d.Rename(ctx, "bkt/b.m", "bkt/c.m") }, true)
+	step("delete", func() error { return d.Delete(ctx, "bkt/a.m", false) }, true)
+	step("another bucket", func() error { return d.WriteFile(ctx, "other/a.m", []byte("x")) }, false)
+	step("not metadata", func() error { return d.WriteFile(ctx, "bkt/data", []byte("x")) }, false)
+	step("bucket deleted", func() error { return d.Delete(ctx, "bkt", true) }, true)
+	step("bucket created again", func() error { return d.WriteFile(ctx, "bkt/a.m", []byte("1")) }, true)
+	if _, ok := drive.Offline("x").Changes("bkt"); ok {
+		t.Fatal("an offline drive claims to count changes")
+	}
+}

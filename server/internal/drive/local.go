@@ -70,6 +70,14 @@ func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (Index
 	return d.idx.scan(bucket, from, limit)
 }
 
+// Changes implements Drive.
+func (d *Local) Changes(bucket string) (uint64, bool) {
+	if d.idx == nil {
+		return 0, false
+	}
+	return d.idx.changes(bucket), true
+}
+
 // indexed tells the index that the file at p now holds content (nil: gone).
 func (d *Local) indexed(p string, content []byte) {
 	if d.idx == nil {

@@ -63,6 +63,9 @@ func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (Index
 	return IndexPage{}, ErrNoIndex
 }
 
+// Changes implements Drive: without an index the drive does not count.
+func (d *Local) Changes(string) (uint64, bool) { return 0, false }
+
 func (d *Local) String() string { return d.root }
 
 // Root is the drive's absolute directory.

@@ -460,6 +460,10 @@ func (r *Remote) Sync(ctx context.Context) error {
 	return r.simple(ctx, "sync", nil, nil, nil)
 }
 
+// Changes implements Drive: a remote drive's count would cost a round trip,
+// which defeats its purpose (objects' listing read-ahead); it does not count.
+func (r *Remote) Changes(string) (uint64, bool) { return 0, false }
+
 func (r *Remote) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()

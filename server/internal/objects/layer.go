@@ -57,6 +57,7 @@ type Layer struct {
 	locks   *nsLocks
 	stats   counters
 	bucket  bucketCache
+	ahead   listAhead // see list_ahead.go
 	bg      background
 	cluster ClusterLocker
 	// rebalance is the state of the last rebalance (rebalance.go).

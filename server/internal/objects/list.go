@@ -31,7 +31,23 @@ func (l *Layer) ListObjectVersions(ctx context.Context, bucket string, opts List
 	return l.list(ctx, bucket, opts, true)
 }
 
+// list answers a listing request, from the read-ahead (list_ahead.go) when it
+// holds the page.
 func (l *Layer) list(ctx context.Context, bucket string, opts ListOptions, versions bool) (ListResult, error) {
+	k := aheadKey{bucket: bucket, opts: opts, versions: versions}
+	res, ok := l.takeAhead(ctx, k)
+	if !ok {
+		var err error
+		if res, err = l.listPage(ctx, bucket, opts, versions); err != nil {
+			return ListResult{}, err
+		}
+	}
+	l.readAhead(k, res)
+	return res, nil
+}
+
+// listPage lists one page.
+func (l *Layer) listPage(ctx context.Context, bucket string, opts ListOptions, versions bool) (ListResult, error) {
 	cfg, err := l.BucketConfig(ctx, bucket)
 	if err != nil {
 		return ListResult{}, err
