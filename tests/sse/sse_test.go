@@ -101,6 +101,8 @@ type encKind struct {
 	src  func(*s3.CopyObjectInput)
 	// want checks the encryption a response reports.
 	want func(t *testing.T, what string, sse types.ServerSideEncryption, kmsKey, ssecAlg *string)
+	// copyPart fills the destination encryption fields of an UploadPartCopy.
+	copyPart func(*s3.UploadPartCopyInput)
 }
 
 func kinds() []encKind {
@@ -120,6 +122,7 @@ func kinds() []encKind {
 					t.Errorf("%s: x-amz-server-side-encryption %q, want AES256", what, sse)
 				}
 			},
+			copyPart: func(*s3.UploadPartCopyInput) {},
 		},
 		{
 			name: "SSE-KMS",
@@ -141,6 +144,7 @@ func kinds() []encKind {
 					t.Errorf("%s: encryption %q key %q, want aws:kms team-a", what, sse, aws.ToString(kmsKey))
 				}
 			},
+			copyPart: func(*s3.UploadPartCopyInput) {},
 		},
 		{
 			name: "SSE-C",
@@ -172,6 +176,9 @@ func kinds() []encKind {
 				if aws.ToString(alg) != "AES256" {
 					t.Errorf("%s: SSE-C algorithm %q, want AES256", what, aws.ToString(alg))
 				}
+			},
+			copyPart: func(in *s3.UploadPartCopyInput) {
+				in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), aws.String(ck.b64), aws.String(ck.md5)
 			},
 		},
 	}

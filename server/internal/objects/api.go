@@ -254,6 +254,15 @@ type PartOptions struct {
 	Size       int64
 	ContentMD5 []byte
 	Checksum   *Checksum
+	// ETagFunc, when set, is called once the body has been read to EOF and
+	// before the part is stored; its result, a hex MD5, is the part's ETag
+	// (and goes into the completed object's "-N" ETag) instead of the MD5 of
+	// the stored bytes, which the layer then does not compute. It lets a caller
+	// that transforms the body (encryption) give the part the digest of what
+	// it read. ContentMD5 is then the caller's to check. Unlike
+	// PutOptions.ETagFunc there is no fallback: a result that is not a hex MD5
+	// fails the part, which is never stored with an ETag nobody computed.
+	ETagFunc func() string
 }
 
 // UploadInfo describes a multipart upload in progress.

@@ -130,7 +130,8 @@ func checkUpload(bucket, key, uploadID string) error {
 }
 
 // PutObjectPart stores one part of an upload, replacing an earlier part with the
-// same number.
+// same number. The part's ETag is the MD5 of the stored bytes, or what
+// opts.ETagFunc gives.
 func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string, part int, body io.Reader, opts PartOptions) (PartInfo, error) {
 	if err := checkUpload(bucket, key, uploadID); err != nil {
 		return PartInfo{}, err
@@ -150,12 +151,22 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 	if err != nil {
 		return PartInfo{}, err
 	}
-	st, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: opts.ContentMD5, rot: um.Rotation})
+	so := stageOptions{size: opts.Size, md5: opts.ContentMD5, rot: um.Rotation}
+	if opts.ETagFunc != nil {
+		so.md5, so.noMD5 = nil, true // the body is transformed: the caller checks the client's MD5
+	}
+	st, err := s.stage(ctx, body, so)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	defer st.cleanup(context.WithoutCancel(ctx))
-	pm := partMeta{Number: part, Size: st.size, ETag: st.etag, ModTime: l.now().UTC()}
+	etag := st.etag
+	if opts.ETagFunc != nil {
+		if etag = opts.ETagFunc(); !isMD5Hex(etag) {
+			return PartInfo{}, fmt.Errorf("objects: part %d: ETagFunc gave %q, not a hex MD5", part, etag)
+		}
+	}
+	pm := partMeta{Number: part, Size: st.size, ETag: etag, ModTime: l.now().UTC()}
 	if opts.Checksum != nil && opts.Checksum.Value != "" {
 		pm.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
 	}
@@ -187,6 +198,19 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 		return PartInfo{}, fmt.Errorf("%w: part stored on %d drives", ErrWriteQuorum, count(ok))
 	}
 	return PartInfo{Number: part, Size: pm.Size, ETag: pm.ETag, ModTime: pm.ModTime, Checksums: pm.Checksums}, nil
+}
+
+// isMD5Hex reports whether s is an MD5 in lower-case hex, as part ETags are.
+func isMD5Hex(s string) bool {
+	if len(s) != 2*md5.Size {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // readParts returns the parts a read quorum of drives agrees on, by number.

@@ -608,6 +608,91 @@ func TestMultipart(t *testing.T) {
 	assertNoTemp(t, l)
 }
 
+// eofReader records whether its reader returned io.EOF.
+type eofReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
+}
+
+// A part's ETag can come from the caller (an encrypted part's plaintext MD5):
+// ETagFunc is asked once the body is read, its value is stored, listed and
+// hashed into the object's ETag, and a value that is not an MD5 fails the part.
+func TestPartETagFunc(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	mkBucket(t, l, "bkt")
+	id, err := l.NewMultipartUpload(ctx, "bkt", "k", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, etag := range map[string]string{"empty": "", "not hex": strings.Repeat("z", 32), "short": "abcd", "upper case": strings.Repeat("A", 32)} {
+		p := randData(9, 1000)
+		_, err := l.PutObjectPart(ctx, "bkt", "k", id, 1, bytes.NewReader(p), PartOptions{Size: int64(len(p)), ETagFunc: func() string { return etag }})
+		if err == nil {
+			t.Errorf("%s ETag: the part was stored", name)
+		}
+	}
+	if lp, err := l.ListParts(ctx, "bkt", "k", id, 0, 0); err != nil || len(lp.Parts) != 0 {
+		t.Fatalf("parts after refused ETags: %+v %v", lp.Parts, err)
+	}
+	bodies := [][]byte{randData(1, MinPartSize), randData(2, 777)}
+	given := []string{fmt.Sprintf("%x", md5.Sum([]byte("one"))), fmt.Sprintf("%x", md5.Sum([]byte("two")))}
+	var parts []CompletePart
+	for i, b := range bodies {
+		er := &eofReader{r: bytes.NewReader(b)}
+		opts := PartOptions{
+			Size:       int64(len(b)),
+			ContentMD5: []byte("not the body's MD5, and not checked"),
+			ETagFunc: func() string {
+				if !er.eof {
+					t.Errorf("part %d: ETagFunc called before the body returned EOF", i+1)
+				}
+				return given[i]
+			},
+		}
+		pi, err := l.PutObjectPart(ctx, "bkt", "k", id, i+1, er, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pi.ETag != given[i] {
+			t.Errorf("part %d: ETag %s, want %s", i+1, pi.ETag, given[i])
+		}
+		parts = append(parts, CompletePart{Number: i + 1, ETag: pi.ETag})
+	}
+	lp, err := l.ListParts(ctx, "bkt", "k", id, 0, 0)
+	if err != nil || len(lp.Parts) != 2 || lp.Parts[0].ETag != given[0] || lp.Parts[1].ETag != given[1] {
+		t.Fatalf("list parts: %+v %v", lp.Parts, err)
+	}
+	oi, err := l.CompleteMultipartUpload(ctx, "bkt", "k", id, parts, CompleteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := md5.New()
+	for _, b := range [][]byte{[]byte("one"), []byte("two")} {
+		sum := md5.Sum(b)
+		h.Write(sum[:])
+	}
+	if want := fmt.Sprintf("%x-2", h.Sum(nil)); oi.ETag != want {
+		t.Errorf("object ETag %s, want %s", oi.ETag, want)
+	}
+	st, err := l.StatObject(ctx, "bkt", "k", GetOptions{})
+	if err != nil || len(st.Parts) != 2 || st.Parts[0].ETag != given[0] || st.Parts[1].ETag != given[1] {
+		t.Fatalf("stat parts: %+v %v", st.Parts, err)
+	}
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, bytes.Join(bodies, nil)) {
+		t.Fatalf("get: %v", err)
+	}
+	assertNoTemp(t, l)
+}
+
 func TestBuckets(t *testing.T) {
 	l := newTestLayer(t, 6, 2)
 	ctx := context.Background()

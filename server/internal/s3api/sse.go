@@ -23,9 +23,10 @@ import (
 // bucket's default. An encrypted write stores the sse stream of the body, with
 // the plaintext size (ActualSize), the ETag computed here and the sealed object
 // key in the version's internal metadata. UploadPart and UploadPartCopy encrypt
-// with the upload's object key. Reads (GetObject, HeadObject, copy sources)
-// open the object key with readEncryption and decrypt only the packages the
-// range needs. Errors from sse and kms are mapped in sseError.
+// with the upload's object key (an SSE-S3 part's ETag is computed here too).
+// Reads (GetObject, HeadObject, copy sources) open the object key with
+// readEncryption and decrypt only the packages the range needs. Errors from sse
+// and kms are mapped in sseError.
 
 // internalPrefix is how the object layer keeps internal metadata in an
 // upload's Meta (objects.UploadInfo has no Internal of its own).
@@ -136,7 +137,8 @@ type sealed struct {
 	storedSize int64
 	etag       string
 	// etagFunc, for SSE-S3, gives the MD5 of the plaintext once the body has
-	// been read to EOF ("" before): objects.PutOptions.ETagFunc.
+	// been read to EOF ("" before): objects.PutOptions.ETagFunc and
+	// objects.PartOptions.ETagFunc.
 	etagFunc func() string
 	close    func()
 }
@@ -146,11 +148,12 @@ type sealed struct {
 // here (the object layer sees only ciphertext): a mismatch fails the read with
 // objects.ErrBadDigest before anything is committed.
 //
-// ETags follow S3: an SSE-S3 object's ETag is the MD5 of its plaintext, which
-// is hashed here while the body streams and bound late (etagFunc), so it needs
-// no Content-MD5. SSE-KMS and SSE-C ETags are not digests of the data on S3;
-// here they are sse.ETag (an HMAC under the object key, revealing nothing of
-// the plaintext), with or without Content-MD5.
+// ETags follow S3: an SSE-S3 object's or part's ETag is the MD5 of its
+// plaintext, which is hashed here while the body streams and bound late
+// (etagFunc), so it needs no Content-MD5. SSE-KMS and SSE-C ETags are not
+// digests of the data on S3; here a single PUT's is sse.ETag (an HMAC under the
+// object key, revealing nothing of the plaintext), with or without
+// Content-MD5, and a part's is the object layer's (see sealPart).
 func (e *encryption) seal(body io.Reader, size int64, part int, contentMD5 []byte) (sealed, error) {
 	var mr *md5Reader
 	if contentMD5 != nil || e.info.Kind == sse.S3 {
@@ -405,12 +408,18 @@ func sseError(err error) *APIError {
 }
 
 // sealPart wraps an UploadPart or UploadPartCopy body and sets the options that
-// go with it. The part's ETag stays the object layer's (MD5 of the stored part).
+// go with it. An SSE-S3 part's ETag is the MD5 of its plaintext, as in S3
+// (bound late, objects.PartOptions.ETagFunc), so the completed object's ETag is
+// S3's MD5 of the plaintext part MD5s, "-N". SSE-KMS and SSE-C parts keep the
+// object layer's ETag, the MD5 of the stored (encrypted) part: like sse.ETag
+// for a single PUT it reveals nothing of the plaintext, and unlike sse.ETag,
+// which is one value per object key and so per upload, it names the part
+// (CompleteMultipartUpload checks that the client's ETag is of the part stored).
 func (e *encryption) sealPart(body io.Reader, part int, opts *objects.PartOptions) (io.Reader, func(), error) {
 	sb, err := e.seal(body, opts.Size, part, opts.ContentMD5)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts.Size, opts.ContentMD5 = sb.storedSize, nil
+	opts.Size, opts.ContentMD5, opts.ETagFunc = sb.storedSize, nil, sb.etagFunc
 	return sb.body, sb.close, nil
 }

@@ -6,7 +6,10 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -270,4 +273,80 @@ func TestSSEContentMD5AndETag(t *testing.T) {
 	f.put("enc", "crc", body, map[string]string{"X-Amz-Server-Side-Encryption": "AES256", "X-Amz-Checksum-Crc32": crc32Header(body)})
 	f.do(call{method: "HEAD", target: "/enc/crc", header: map[string]string{"X-Amz-Checksum-Mode": "ENABLED"}}).ok(t, 200).
 		header(t, "X-Amz-Checksum-Crc32", crc32Header(body))
+}
+
+// Part ETags of encrypted uploads: an SSE-S3 part's is its plaintext's MD5
+// (UploadPart with or without Content-MD5, and UploadPartCopy), so the object's
+// is S3's "-N" ETag over the plaintext; an SSE-KMS or SSE-C part's is not the
+// plaintext's MD5. A wrong Content-MD5 is BadDigest for every kind.
+func TestSSEPartETags(t *testing.T) {
+	f := newSSE(t, true)
+	f.put("enc", "src", []byte("0123456789abcdefghij"), nil)
+	ckey := make([]byte, 32)
+	rand.Read(ckey)
+	for _, c := range []struct {
+		name    string
+		headers map[string]string // CreateMultipartUpload
+		part    map[string]string // UploadPart, UploadPartCopy
+	}{
+		{"SSE-S3", map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}, nil},
+		{"SSE-KMS", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms"}, nil},
+		{"SSE-C", ssecHeaders(ckey), ssecHeaders(ckey)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var init struct {
+				UploadID string `xml:"UploadId"`
+			}
+			f.do(call{method: "POST", target: "/enc/mp-" + c.name + "?uploads", header: c.headers}).ok(t, 200).decode(t, &init)
+			target := func(n int) string {
+				return fmt.Sprintf("/enc/mp-%s?partNumber=%d&uploadId=%s", c.name, n, init.UploadID)
+			}
+			with := func(extra map[string]string) map[string]string {
+				h := maps.Clone(c.part)
+				if h == nil {
+					h = map[string]string{}
+				}
+				maps.Copy(h, extra)
+				return h
+			}
+			p1 := bytes.Repeat([]byte("part one "), (5<<20)/9+1)
+			f.do(call{method: "PUT", target: target(1), body: p1, header: with(map[string]string{"Content-Md5": md5Header([]byte("other"))})}).s3err(t, 400, "BadDigest")
+			e1 := f.do(call{method: "PUT", target: target(1), body: p1, header: with(map[string]string{"Content-Md5": md5Header(p1)})}).ok(t, 200).Header.Get("ETag")
+			// Uploaded again, without Content-MD5: an SSE-S3 part has the same
+			// ETag; the others name this upload of the part (a fresh salt).
+			again := f.do(call{method: "PUT", target: target(1), body: p1, header: c.part}).ok(t, 200).Header.Get("ETag")
+			if (again == e1) != (c.name == "SSE-S3") {
+				t.Errorf("part 1 uploaded again: ETag %s, before %s", again, e1)
+			}
+			e1 = again
+			var cp struct{ ETag string }
+			f.do(call{method: "PUT", target: target(2), header: with(map[string]string{"X-Amz-Copy-Source": "/enc/src", "X-Amz-Copy-Source-Range": "bytes=10-19"})}).ok(t, 200).decode(t, &cp)
+			plain := [][]byte{p1, []byte("abcdefghij")}
+			etags := []string{e1, cp.ETag}
+			for i, e := range etags {
+				if isMD5 := e == `"`+md5Hex(plain[i])+`"`; isMD5 != (c.name == "SSE-S3") || len(e) != 34 {
+					t.Errorf("part %d: ETag %s; the plaintext's MD5 is %s", i+1, e, md5Hex(plain[i]))
+				}
+			}
+			var lp struct{ Part []struct{ ETag string } }
+			f.do(call{method: "GET", target: "/enc/mp-" + c.name + "?uploadId=" + init.UploadID}).ok(t, 200).decode(t, &lp)
+			if len(lp.Part) != 2 || lp.Part[0].ETag != etags[0] || lp.Part[1].ETag != etags[1] {
+				t.Errorf("ListParts: %+v, want ETags %v", lp.Part, etags)
+			}
+			body := fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part><Part><PartNumber>2</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", etags[0], etags[1])
+			var res struct{ ETag string }
+			f.do(call{method: "POST", target: "/enc/mp-" + c.name + "?uploadId=" + init.UploadID, body: []byte(body)}).ok(t, 200).decode(t, &res)
+			h := md5.New()
+			for _, e := range etags {
+				b, _ := hex.DecodeString(strings.Trim(e, `"`))
+				h.Write(b)
+			}
+			if want := fmt.Sprintf(`"%x-2"`, h.Sum(nil)); res.ETag != want {
+				t.Errorf("object ETag %s, want %s", res.ETag, want)
+			}
+			if r := f.do(call{method: "GET", target: "/enc/mp-" + c.name, header: c.part}).ok(t, 200); !bytes.Equal(r.body, bytes.Join(plain, nil)) {
+				t.Error("GET returned other bytes than the parts'")
+			}
+		})
+	}
 }

@@ -56,8 +56,25 @@
 // object key that says nothing about the data (Content-MD5, when sent, is still
 // checked against the plaintext).
 //
-// Multipart ETags are the object layer's (MD5 of the stored parts' MD5s, "-N"),
-// and a part's ETag is the MD5 of its stored (encrypted) bytes; S3 gives SSE-S3
-// parts the MD5 of their plaintext, which Cairn does not do yet.
+// Multipart: an SSE-S3 part's ETag is the MD5 of its plaintext, as in S3, for
+// UploadPart and UploadPartCopy alike, hashed while the part streams and bound
+// when the part is stored (objects.PartOptions.ETagFunc). UploadPart,
+// ListParts and CompleteMultipartUpload all use that ETag, so the completed
+// object's ETag is S3's: the MD5 of the parts' binary plaintext MD5s, "-N",
+// what clients that hash their parts locally expect. HEAD and GET (with or
+// without partNumber) and GetObjectAttributes show that object ETag.
+//
+// SSE-KMS and SSE-C part ETags are the MD5 of the stored (encrypted) part.
+// Like ETag(object key) for a single PUT, that reveals nothing of the
+// plaintext (the ciphertext is under a fresh random salt); ETag itself would
+// not do, as every part of an upload shares the object key and so would get
+// the same ETag, and CompleteMultipartUpload tells parts apart by ETag. The
+// object's ETag is the MD5 of those part ETags, "-N". Content-MD5 on any
+// encrypted part is checked against the plaintext.
+//
+// An SSE-S3 part stored by an older Cairn, before part ETags were of the
+// plaintext, keeps its ETag (the MD5 of its ciphertext); an upload completed
+// from such parts gets the "-N" ETag of the part ETags it has.
+//
 // Checksums (x-amz-checksum-*) are of the plaintext, as in S3.
 package sse
