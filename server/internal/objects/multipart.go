@@ -42,6 +42,11 @@ type uploadMeta struct {
 }
 
 type partMeta struct {
+	// ID is random per upload of the part: a part uploaded again with the
+	// same bytes has the same ETag but other shards (encryption salts), and a
+	// drive that missed the second upload must not pass off the first's
+	// shards as the second's (see sameUpload). Empty in parts stored before.
+	ID        string            `json:"id,omitempty"`
 	Number    int               `json:"number"`
 	Size      int64             `json:"size"`
 	ETag      string            `json:"etag"`
@@ -166,7 +171,8 @@ func (l *Layer) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 			return PartInfo{}, fmt.Errorf("objects: part %d: ETagFunc gave %q, not a hex MD5", part, etag)
 		}
 	}
-	pm := partMeta{Number: part, Size: st.size, ETag: etag, ModTime: l.now().UTC()}
+	id := newID()
+	pm := partMeta{ID: hex.EncodeToString(id[:]), Number: part, Size: st.size, ETag: etag, ModTime: l.now().UTC()}
 	if opts.Checksum != nil && opts.Checksum.Value != "" {
 		pm.Checksums = map[string]string{opts.Checksum.Algorithm: opts.Checksum.Value}
 	}
@@ -213,8 +219,16 @@ func isMD5Hex(s string) bool {
 	return true
 }
 
-// readParts returns the parts a read quorum of drives agrees on, by number.
-func (s *set) readParts(ctx context.Context, dir string) (map[int]partMeta, error) {
+// sameUpload reports whether a and b describe the same upload of a part, and
+// so the same shards.
+func (a partMeta) sameUpload(b partMeta) bool {
+	return a.Number == b.Number && a.ID == b.ID && a.ETag == b.ETag && a.Size == b.Size && a.ModTime.Equal(b.ModTime)
+}
+
+// readParts returns the parts a read quorum of drives agrees on, by number
+// (the newest upload of a number when two have a quorum), and each drive's
+// parts (nil: the drive could not be read).
+func (s *set) readParts(ctx context.Context, dir string) (map[int]partMeta, []map[int]partMeta, error) {
 	lists := make([]map[int]partMeta, len(s.drives))
 	parallel(len(s.drives), func(i int) {
 		names, err := s.drives[i].List(ctx, dir)
@@ -237,30 +251,23 @@ func (s *set) readParts(ctx context.Context, dir string) (map[int]partMeta, erro
 		}
 		lists[i] = m
 	})
-	type pk struct {
-		n    int
-		etag string
-	}
-	votes := map[pk]int{}
-	first := map[pk]partMeta{}
-	for _, m := range lists {
-		for n, pm := range m {
-			k := pk{n, pm.ETag}
-			votes[k]++
-			if _, ok := first[k]; !ok {
-				first[k] = pm
-			}
-		}
-	}
 	out := map[int]partMeta{}
-	for k, v := range votes {
-		if v >= s.readQuorum() {
-			if cur, ok := out[k.n]; !ok || first[k].ModTime.After(cur.ModTime) {
-				out[k.n] = first[k]
+	for i, m := range lists {
+		for n, pm := range m {
+			votes := 1
+			for _, o := range lists[i+1:] {
+				if op, ok := o[n]; ok && op.sameUpload(pm) {
+					votes++
+				}
+			}
+			if votes >= s.readQuorum() {
+				if cur, ok := out[n]; !ok || pm.ModTime.After(cur.ModTime) {
+					out[n] = pm
+				}
 			}
 		}
 	}
-	return out, nil
+	return out, lists, nil
 }
 
 // CompleteMultipartUpload assembles the listed parts into the object's newest version.
@@ -286,7 +293,7 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	stored, err := s.readParts(ctx, dir)
+	stored, onDrive, err := s.readParts(ctx, dir)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -352,6 +359,14 @@ func (l *Layer) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		bucket: bucket, key: key,
 		stem: stem, metas: metas,
 		prepare: func(ctx context.Context, i int) error {
+			// A drive that missed the last upload of a part still holds an
+			// earlier upload's shards: it takes no part in the commit (the
+			// heal gives it the object's shards later).
+			for _, p := range v.Parts {
+				if pm, ok := onDrive[i][p.Number]; !ok || !pm.sameUpload(stored[p.Number]) {
+					return fmt.Errorf("%w: drive %d holds another upload of part %d", ErrInvalidPart, i, p.Number)
+				}
+			}
 			names, err := s.drives[i].List(ctx, dir)
 			if err != nil {
 				return err
@@ -429,7 +444,7 @@ func (l *Layer) ListParts(ctx context.Context, bucket, key, uploadID string, mar
 	if err != nil {
 		return ListPartsResult{}, err
 	}
-	stored, err := s.readParts(ctx, dir)
+	stored, _, err := s.readParts(ctx, dir)
 	if err != nil {
 		return ListPartsResult{}, err
 	}

@@ -958,3 +958,69 @@ func TestTrashDelay(t *testing.T) {
 		}
 	}
 }
+
+// A drive that missed the second upload of a part holds the first upload's
+// shards under the same name; completing the upload must not take them as the
+// second's, or a GET returns the first upload's bytes for that shard.
+func TestPartUploadedAgainWhileADriveMissedIt(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	mkBucket(t, l, "bkt")
+	id, err := l.NewMultipartUpload(ctx, "bkt", "k", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.uploadSet(ctx, "bkt", "k", id)
+	um, err := s.readUpload(ctx, uploadDir("bkt", "k", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The drive holding shard 0: a data shard, read by every GET.
+	d0 := um.Rotation % 6
+	putPart := func(data []byte) PartInfo {
+		t.Helper()
+		pi, err := l.PutObjectPart(ctx, "bkt", "k", id, 1, bytes.NewReader(data), PartOptions{Size: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pi
+	}
+	putPart(randData(1, 300<<10))
+	l.faulty[d0].Fail(drive.OpRename, drive.ErrOffline) // misses the second upload
+	second := randData(2, 300<<10)
+	pi := putPart(second)
+	l.faulty[d0].Fail(drive.OpRename, nil)
+	if _, err := l.CompleteMultipartUpload(ctx, "bkt", "k", id, []CompletePart{{Number: 1, ETag: pi.ETag}}, CompleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.get(t, "bkt", "k", "", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, second) {
+		t.Fatal("the object is not the second upload's bytes: a stale shard was committed")
+	}
+	// The drive that missed it gets the object's shard from the heal.
+	if _, err := l.HealObject(ctx, "bkt", "k", HealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range l.faulty {
+		if i != d0 {
+			l.faulty[i].FailAll(drive.ErrOffline)
+		}
+	}
+	defer func() {
+		for i := range l.faulty {
+			l.faulty[i].FailAll(nil)
+		}
+	}()
+	for i := range l.faulty {
+		if i != d0 && i != (d0+1)%6 && i != (d0+2)%6 && i != (d0+3)%6 {
+			continue
+		}
+		l.faulty[i].FailAll(nil)
+	}
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, second) {
+		t.Fatalf("read with the healed drive among four: err %v, equal %v", err, bytes.Equal(got, second))
+	}
+}
