@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	adminapi "github.com/cairn-io/cairn/server/admin"
@@ -57,6 +58,32 @@ import (
 // a new node is started with the cluster's pool arguments plus its own pool, so
 // it serves its drives' RPC while the cluster adds the pool. The cluster lock
 // quorum stays on the command line's nodes.
+//
+// Pool changes are serialized across the cluster. Every read-modify-write of
+// pools.json — a whole addition (joining → active, or its rollback), the start of
+// a decommission and the record of its end — runs under the admin lock "pools"
+// (objects.Layer.LockAdmin: the cluster's write lock, granted by a majority of
+// the command line's nodes) and then this node's pm.mu; the start of a rebalance
+// holds the same lock (not pm.mu), so it measures pools no change is moving. A
+// second change, through any node, waits for the first and then applies to its
+// result (an addition takes the next free index, and its drives are checked
+// against the pool just added; a node first applies a pools.json it missed); if
+// it cannot have the lock within poolLockWait it fails with 409 PoolConflict and
+// changes nothing. The lock is always taken before pm.mu, never while holding
+// it, so a node waiting for it still applies its peers' changes (the reload RPC
+// takes pm.mu only). If the lock is lost half-way (a majority of nodes
+// unreachable for a lease), an addition rolls back before its next write of
+// pools.json. The end of a drain waits for the lock as long as it takes (retried
+// every poolLockWait), since the drain is done and only its record is missing.
+//
+// Rebalance (package objects, rebalance.go) runs on the node that was asked and
+// keeps its plan, position, totals, owner (--address) and state in the cluster
+// document rebalance.json, as a drain keeps its position in
+// decommission/<pool>.json. A node resumes the rebalance it owns when it starts
+// (a cluster node retries from its poll if the document could not be read then);
+// the status is read from the document, so every node reports the same; DELETE
+// /pools/rebalance stops it wherever it runs. At most one rebalance runs in the
+// cluster: a second start is refused (409) until the first ends or is stopped.
 
 const poolsDoc = "pools.json"
 
@@ -70,6 +97,17 @@ const (
 
 // pollPools is how often a cluster node re-reads pools.json on its own.
 const pollPools = 5 * time.Second
+
+// poolLock is the admin lock (objects.Layer.LockAdmin) of pool changes;
+// poolLockWait bounds how long a change waits for another one to finish (below
+// the admin client's one-minute timeout).
+const (
+	poolLock     = "pools"
+	poolLockWait = 30 * time.Second
+)
+
+// errPoolLockLost: the cluster lock of pool changes was lost half-way.
+var errPoolLockLost = errors.New("lost the cluster lock of pool changes (a majority of nodes unreachable?)")
 
 type poolRecord struct {
 	Index  int      `json:"index"`
@@ -111,6 +149,14 @@ type poolManager struct {
 
 	stop     chan struct{} // closed by Server.Close; stops the poll
 	stopOnce sync.Once
+
+	// resumeRebalance: resuming this node's rebalance at start failed; the
+	// poll retries.
+	resumeRebalance atomic.Bool
+
+	// afterLoad, when set (tests), runs in AddPool between reading pools.json
+	// and writing it back with the new pool at index idx.
+	afterLoad func(idx int)
 }
 
 var _ admin.PoolManager = (*poolManager)(nil)
@@ -146,6 +192,27 @@ func (pm *poolManager) load(ctx context.Context) (poolsState, error) {
 		}
 	}
 	return st, nil
+}
+
+// lock takes the cluster-wide lock of pool changes, then pm.mu (see the comment
+// at the top). held ends if the cluster lock is lost; unlock releases both.
+func (pm *poolManager) lock(ctx context.Context) (held context.Context, unlock func(), err error) {
+	held, cunlock, err := pm.s.layer.LockAdmin(ctx, poolLock, poolLockWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	pm.mu.Lock()
+	return held, func() { pm.mu.Unlock(); cunlock() }, nil
+}
+
+// catchUpLocked applies pools.json if it changed since this node last applied
+// it: a change through another node whose reload has not arrived (pm.mu held).
+func (pm *poolManager) catchUpLocked(ctx context.Context) {
+	if raw, _, err := pm.loadRaw(ctx); err == nil && !bytes.Equal(raw, pm.applied) {
+		if err := pm.applyLocked(ctx); err != nil {
+			pm.s.cfg.Logger.Warn("applying pools.json", "err", err)
+		}
+	}
 }
 
 func (pm *poolManager) save(ctx context.Context, st poolsState) error {
@@ -232,8 +299,12 @@ func (pm *poolManager) parsePoolRequest(req adminapi.AddPoolRequest) ([]endpoint
 // AddPool implements admin.PoolManager (see the comment at the top).
 func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest) (adminapi.Pool, error) {
 	ctx = context.WithoutCancel(ctx) // a half-done addition must finish or roll back
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
+	held, unlock, err := pm.lock(ctx)
+	if err != nil {
+		return adminapi.Pool{}, err
+	}
+	defer unlock()
+	pm.catchUpLocked(ctx)
 	eps, lay, err := pm.parsePoolRequest(req)
 	if err != nil {
 		return adminapi.Pool{}, err
@@ -245,6 +316,9 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 	idx := 0
 	for _, p := range st.Pools {
 		idx = max(idx, p.Index+1)
+	}
+	if pm.afterLoad != nil {
+		pm.afterLoad(idx)
 	}
 	raws := make([]string, len(eps))
 	for i, e := range eps {
@@ -259,6 +333,9 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 		}
 		pm.reloadAll(ctx)
 		return adminapi.Pool{}, cause
+	}
+	if held.Err() != nil {
+		return adminapi.Pool{}, errPoolLockLost
 	}
 	if err := pm.save(ctx, st); err != nil {
 		return adminapi.Pool{}, err
@@ -283,6 +360,9 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 	if err := pm.s.layer.CreateBuckets(ctx, idx); err != nil {
 		return rollback(err)
 	}
+	if held.Err() != nil {
+		return rollback(errPoolLockLost)
+	}
 	st.find(idx).State = poolActive
 	if err := pm.save(ctx, st); err != nil {
 		return rollback(err)
@@ -300,8 +380,12 @@ func (pm *poolManager) AddPool(ctx context.Context, req adminapi.AddPoolRequest)
 // node as the owner of the drain, and make every node apply it.
 func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
 	ctx = context.WithoutCancel(ctx)
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
+	held, unlock, err := pm.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	pm.catchUpLocked(ctx)
 	st, err := pm.load(ctx)
 	if err != nil {
 		return err
@@ -330,6 +414,9 @@ func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
 		}
 	}
 	rec.State, rec.Owner = poolDraining, pm.s.cfg.Address
+	if held.Err() != nil {
+		return errPoolLockLost
+	}
 	if err := pm.save(ctx, st); err != nil {
 		return err
 	}
@@ -340,53 +427,115 @@ func (pm *poolManager) Decommission(ctx context.Context, idx int) error {
 	return nil
 }
 
-// Rebalance implements admin.PoolManager: the layer rebalances on this node.
+// Rebalance implements admin.PoolManager: the layer rebalances, owned by this
+// node. The start holds the lock of pool changes (not pm.mu: it changes no pool),
+// so it measures pools no addition or decommission is changing.
 func (pm *poolManager) Rebalance(ctx context.Context) error {
-	return pm.s.layer.Rebalance(context.WithoutCancel(ctx))
+	ctx = context.WithoutCancel(ctx)
+	_, unlock, err := pm.s.layer.LockAdmin(ctx, poolLock, poolLockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return pm.s.layer.Rebalance(ctx)
 }
 
 // RebalanceStatus implements admin.PoolManager.
-func (pm *poolManager) RebalanceStatus(ctx context.Context) adminapi.RebalanceStatus {
-	st := pm.s.layer.RebalanceState()
-	out := adminapi.RebalanceStatus{Running: st.Running, Complete: st.Complete, Started: st.Started,
-		ObjectsMoved: st.Objects, VersionsMoved: st.Versions, BytesMoved: st.Bytes, Failed: st.Failed, Error: st.Error}
+func (pm *poolManager) RebalanceStatus(ctx context.Context) (adminapi.RebalanceStatus, error) {
+	st, err := pm.s.layer.RebalanceState(ctx)
+	if err != nil {
+		return adminapi.RebalanceStatus{}, err
+	}
+	return rebalanceStatus(st), nil
+}
+
+// StopRebalance implements admin.PoolManager.
+func (pm *poolManager) StopRebalance(ctx context.Context) (adminapi.RebalanceStatus, error) {
+	st, err := pm.s.layer.StopRebalance(context.WithoutCancel(ctx))
+	if err != nil {
+		return adminapi.RebalanceStatus{}, err
+	}
+	return rebalanceStatus(st), nil
+}
+
+func rebalanceStatus(st objects.RebalanceStatus) adminapi.RebalanceStatus {
+	out := adminapi.RebalanceStatus{State: st.State, Running: st.Running, Complete: st.Complete, Owner: st.Owner,
+		Started: st.Started, Updated: st.Updated, ObjectsMoved: st.Objects, VersionsMoved: st.Versions,
+		BytesMoved: st.Bytes, Failed: st.Failed, Error: st.Error, Pool: st.Pool, Bucket: st.Bucket, Key: st.Key}
 	for _, p := range st.Pools {
 		out.Pools = append(out.Pools, adminapi.RebalancePool{Index: p.Index, Bytes: p.Bytes, TargetBytes: p.TargetBytes})
 	}
 	return out
 }
 
-// finished records a drain this node ran to the end.
+// resumeRebalanceNow resumes the rebalance this node owns (at start; the poll
+// retries while it fails).
+func (pm *poolManager) resumeRebalanceNow(ctx context.Context) {
+	if err := pm.s.layer.ResumeRebalance(ctx); err != nil {
+		pm.resumeRebalance.Store(true)
+		pm.s.cfg.Logger.Warn("resuming a rebalance (retried)", "err", err)
+		return
+	}
+	pm.resumeRebalance.Store(false)
+}
+
+// finished records a drain this node ran to the end: under the lock of pool
+// changes, retried until it is had (or the server closes: the drain is then
+// finished again, quickly, at the next start).
 func (pm *poolManager) finished(idx int) func(error) {
 	return func(err error) {
 		if err != nil {
 			return
 		}
-		ctx := context.Background()
-		pm.mu.Lock()
-		defer pm.mu.Unlock()
-		st, lerr := pm.load(ctx)
-		if lerr == nil {
-			if rec := st.find(idx); rec != nil {
-				rec.State = poolRemoved
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-pm.stop:
+				cancel()
+			case <-ctx.Done():
 			}
-			lerr = pm.save(ctx, st)
-		}
-		if op := pm.opened[idx]; lerr == nil && op != nil {
-			// The drained pool's own copy says so too: a node whose command line
-			// still names it reads pools.json from it first.
-			raw, _ := json.Marshal(st)
-			if err := pm.s.layer.WriteConfigTo(ctx, op.drives, poolsDoc, raw); err != nil {
-				pm.s.cfg.Logger.Warn("recording the decommission on the drained pool", "pool", idx, "err", err)
+		}()
+		for {
+			_, unlock, err := pm.lock(ctx)
+			if err == nil {
+				pm.recordRemovedLocked(ctx, idx)
+				unlock()
+				return
+			}
+			pm.s.cfg.Logger.Warn("recording a decommissioned pool: waiting for the lock of pool changes", "pool", idx, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
 			}
 		}
-		if lerr != nil {
-			pm.s.cfg.Logger.Error("recording a decommissioned pool", "pool", idx, "err", lerr)
-			return
-		}
-		pm.applyLocked(ctx)
-		pm.broadcast(ctx)
 	}
+}
+
+// recordRemovedLocked records pool idx removed (the pool lock and pm.mu held).
+func (pm *poolManager) recordRemovedLocked(ctx context.Context, idx int) {
+	st, lerr := pm.load(ctx)
+	if lerr == nil {
+		if rec := st.find(idx); rec != nil {
+			rec.State = poolRemoved
+		}
+		lerr = pm.save(ctx, st)
+	}
+	if op := pm.opened[idx]; lerr == nil && op != nil {
+		// The drained pool's own copy says so too: a node whose command line
+		// still names it reads pools.json from it first.
+		raw, _ := json.Marshal(st)
+		if err := pm.s.layer.WriteConfigTo(ctx, op.drives, poolsDoc, raw); err != nil {
+			pm.s.cfg.Logger.Warn("recording the decommission on the drained pool", "pool", idx, "err", err)
+		}
+	}
+	if lerr != nil {
+		pm.s.cfg.Logger.Error("recording a decommissioned pool", "pool", idx, "err", lerr)
+		return
+	}
+	pm.applyLocked(ctx)
+	pm.broadcast(ctx)
 }
 
 // reloadAll applies pools.json on this node and on every other node, returning
@@ -585,6 +734,9 @@ func (pm *poolManager) poll() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), pollPools)
+		if pm.resumeRebalance.Load() {
+			pm.resumeRebalanceNow(ctx)
+		}
 		raw, _, err := pm.loadRaw(ctx)
 		pm.mu.Lock()
 		changed := err == nil && !bytes.Equal(raw, pm.applied)

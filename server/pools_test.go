@@ -136,3 +136,83 @@ func TestExpandPools(t *testing.T) {
 		})
 	}
 }
+
+// The rebalance through the admin API: a start, a stop (DELETE), a start again,
+// and a server restart in the middle of that run: the restarted server resumes
+// it from rebalance.json (the status says so before and after) and completes it;
+// every object reads back.
+func TestRebalanceAdmin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := servertest.New(t, servertest.Options{Dir: dir})
+	c := srv.Client()
+	ac, err := admin.New(srv.URL, admin.Options{AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var ae *admin.Error
+	if st, err := ac.RebalanceStatus(ctx); err != nil || st.State != "" || st.Running {
+		t.Fatalf("status before any rebalance: %+v %v", st, err)
+	}
+	if _, err := ac.Rebalance(ctx); !errors.As(err, &ae) || ae.StatusCode != 409 {
+		t.Fatalf("rebalance of one pool: %v", err)
+	}
+	mustBucket(t, c, "data")
+	want := map[string][]byte{}
+	for i := 0; i < 150; i++ {
+		k := fmt.Sprintf("o/%03d", i)
+		want[k] = payload(int64(i), 1000+i*300)
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(k), Body: bytes.NewReader(want[k])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ac.AddPool(ctx, admin.AddPoolRequest{Drives: []string{filepath.Join(dir, "pool1", "d{1...6}")}}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ac.Rebalance(ctx)
+	if err != nil || first.State != "running" {
+		t.Fatalf("start: %+v %v", first, err)
+	}
+	stopped, err := ac.StopRebalance(ctx)
+	if err != nil || (stopped.State != "stopped" && stopped.State != "complete") || stopped.Running {
+		t.Fatalf("stop: %+v %v", stopped, err)
+	}
+	t.Logf("first run %s after %d objects", stopped.State, stopped.ObjectsMoved)
+	second, err := ac.Rebalance(ctx)
+	if err != nil || !second.Running || second.Started.Equal(stopped.Started) {
+		t.Fatalf("start after the stop: %+v %v", second, err)
+	}
+	srv.Close() // the run stops where it is; rebalance.json still says running
+	srv2 := servertest.New(t, servertest.Options{Dir: dir})
+	ac2, _ := admin.New(srv2.URL, admin.Options{AccessKey: srv2.AccessKey, SecretKey: srv2.SecretKey})
+	deadline := time.Now().Add(60 * time.Second)
+	var st *admin.RebalanceStatus
+	for polls := 0; ; polls++ {
+		if st, err = ac2.RebalanceStatus(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if polls == 0 {
+			t.Logf("after the restart: %s, %d objects moved, at %s/%s", st.State, st.ObjectsMoved, st.Bucket, st.Key)
+		}
+		if !st.Started.Equal(second.Started) {
+			t.Fatalf("status after the restart is not the second run's: %+v", st)
+		}
+		if !st.Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still running: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !st.Complete || st.Failed != 0 || len(st.Pools) != 2 || st.ObjectsMoved+stopped.ObjectsMoved == 0 {
+		t.Fatalf("after the restart: %+v", st)
+	}
+	t.Logf("second run: %d objects moved; plan %+v", st.ObjectsMoved, st.Pools)
+	for k, data := range want {
+		if got := getBody(t, srv2.Client(), &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String(k)}); !bytes.Equal(got, data) {
+			t.Fatalf("%s differs", k)
+		}
+	}
+}

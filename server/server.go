@@ -299,7 +299,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.layer, err = objects.New(objects.Config{
 		Sets: poolSets[0], Parity: specs[0].lay.ParityShards, DeploymentID: s.deploy,
 		Now: cfg.Now, Logger: cfg.Logger, BucketCacheTTL: bucketCacheTTL(cluster),
-		ClusterLocker: locker, TrashDelay: trashDelay(cluster),
+		ClusterLocker: locker, TrashDelay: trashDelay(cluster), Node: cfg.Address,
 	})
 	if err != nil {
 		s.Close()
@@ -323,6 +323,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("restoring pools: %w", err)
 	}
+	s.pools.resumeRebalanceNow(ctx)
 	if cluster {
 		go s.pools.poll()
 	}

@@ -347,9 +347,17 @@ func (c *Client) Rebalance(ctx context.Context) (*RebalanceStatus, error) {
 	return call[RebalanceStatus](ctx, c, http.MethodPost, "/pools/rebalance", nil, nil)
 }
 
-// RebalanceStatus reports the last rebalance started on the node the client talks to.
+// RebalanceStatus reports the last rebalance started in the cluster (through any
+// node).
 func (c *Client) RebalanceStatus(ctx context.Context) (*RebalanceStatus, error) {
 	return call[RebalanceStatus](ctx, c, http.MethodGet, "/pools/rebalance", nil, nil)
+}
+
+// StopRebalance stops the running rebalance, wherever it runs, and returns its
+// final state; with none running it changes nothing. The objects it moved stay
+// where they are; Rebalance starts afresh.
+func (c *Client) StopRebalance(ctx context.Context) (*RebalanceStatus, error) {
+	return call[RebalanceStatus](ctx, c, http.MethodDelete, "/pools/rebalance", nil, nil)
 }
 
 // Heal returns the background healing state: queue, scanner position, totals.

@@ -41,9 +41,12 @@
 //	PUT    /tiers/{tier}/credentials TierCredentials → Tier
 //	DELETE /tiers/{tier}                         → 204 (409 TierInUse while a lifecycle rule names it)
 //	GET    /pools                                → PoolList
-//	POST   /pools               AddPoolRequest   → 201 Pool
+//	POST   /pools               AddPoolRequest   → 201 Pool (409 PoolConflict: drives in use; another pool change held the cluster lock for 30 s)
 //	GET    /pools/{pool}                         → Pool (404 NoSuchPool once drained and removed)
 //	POST   /pools/{pool}/decommission            → 202 Pool (409 PoolConflict: last pool, already draining)
+//	POST   /pools/rebalance                      → 202 RebalanceStatus (409 PoolConflict: one is running, fewer than two active pools)
+//	GET    /pools/rebalance                      → RebalanceStatus (the cluster's last rebalance, through any node)
+//	DELETE /pools/rebalance                      → RebalanceStatus (stops it wherever it runs; nothing running: unchanged)
 //	GET    /heal                                 → HealStatus
 //	GET    /kms/keys                             → KMSKeyList (never key material)
 //	POST   /kms/keys            CreateKMSKeyRequest → 201 KMSKey

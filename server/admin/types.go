@@ -222,7 +222,7 @@ const (
 	CodeServiceUnavail   = "ServiceUnavailable"
 	CodeInternalError    = "InternalError"
 	CodeNoSuchPool       = "NoSuchPool"   // 404
-	CodePoolConflict     = "PoolConflict" // 409: last pool, already draining, drives in use
+	CodePoolConflict     = "PoolConflict" // 409: last pool, already draining, drives in use, another pool change in progress
 )
 
 // Error is the body of every failed admin API response, and the error the Client
@@ -256,18 +256,30 @@ type Pool struct {
 	Decommission *DecommissionStatus `json:"decommission,omitempty"`
 }
 
-// RebalanceStatus is the last rebalance started on the node that answers
-// (GET/POST /pools/rebalance).
+// RebalanceStatus is the last rebalance started in the cluster, the same through
+// every node (GET/POST/DELETE /pools/rebalance). Its progress is kept in the
+// cluster configuration: if the node running it (Owner) restarts, it resumes.
 type RebalanceStatus struct {
-	Running       bool            `json:"running"`
-	Complete      bool            `json:"complete"`
-	Started       time.Time       `json:"started"`
-	ObjectsMoved  int64           `json:"objectsMoved"`
-	VersionsMoved int64           `json:"versionsMoved"`
-	BytesMoved    int64           `json:"bytesMoved"`
-	Failed        int64           `json:"failed"`
-	Error         string          `json:"error,omitempty"`
-	Pools         []RebalancePool `json:"pools,omitempty"`
+	// State is running, complete, stopped or failed; "" when no rebalance was
+	// ever started.
+	State         string    `json:"state"`
+	Running       bool      `json:"running"`
+	Complete      bool      `json:"complete"`
+	Owner         string    `json:"owner,omitempty"` // the node running it
+	Started       time.Time `json:"started"`
+	Updated       time.Time `json:"updated"` // progress last saved
+	ObjectsMoved  int64     `json:"objectsMoved"`
+	VersionsMoved int64     `json:"versionsMoved"`
+	BytesMoved    int64     `json:"bytesMoved"`
+	Failed        int64     `json:"failed"`
+	Error         string    `json:"error,omitempty"`
+	// Pools: each active pool's data and target share when measured.
+	Pools []RebalancePool `json:"pools,omitempty"`
+	// Pool, Bucket and Key: the pool being emptied (-1 when none) and the last
+	// key moved out of it.
+	Pool   int    `json:"pool"`
+	Bucket string `json:"bucket,omitempty"`
+	Key    string `json:"key,omitempty"`
 }
 
 // RebalancePool is one active pool's data and target share when a rebalance started.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -306,4 +307,214 @@ func TestTwoNodesDown(t *testing.T) {
 	put(t, nodes[2].p.Client(), "after", []byte("back"))
 	want["after"] = []byte("back")
 	checkAll(t, nodes, want, map[int]bool{3: true})
+}
+
+// Two pool additions sent at the same time through two different nodes are
+// serialized by the cluster-wide lock of pool changes: both pools end up in the
+// topology with distinct indexes (or one is refused with a 409 and nothing of it
+// remains), and every node agrees. Then a rebalance runs on node 3, which is
+// killed half-way: the status, read through another node, still says running;
+// node 3 resumes it when it restarts and completes it; every node reports the
+// same end, and every object reads back byte for byte through every node.
+func TestClusterPoolsConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four server processes")
+	}
+	nodes := startCluster(t, 4, 2)
+	ctx := context.Background()
+	if _, err := nodes[0].p.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	for i := 0; i < 400; i++ {
+		k := fmt.Sprintf("obj/%03d", i)
+		want[k] = bytes.Repeat([]byte(k), 1+(i%9)*7000/len(k)) // inline and erasure-coded sizes
+	}
+	var wg sync.WaitGroup
+	putErrs := make(chan error, len(want))
+	keys := make(chan string)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := nodes[w%4].p.Client()
+			for k := range keys {
+				if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(k), Body: bytes.NewReader(want[k])}); err != nil {
+					putErrs <- fmt.Errorf("put %s: %w", k, err)
+				}
+			}
+		}()
+	}
+	for k := range want {
+		keys <- k
+	}
+	close(keys)
+	wg.Wait()
+	close(putErrs)
+	for err := range putErrs {
+		t.Fatal(err)
+	}
+
+	spec := func(name string) []string {
+		var ps []string
+		for _, n := range nodes {
+			ps = append(ps, fmt.Sprintf("http://%s%s/%s{1...2}", n.addr, filepath.Dir(n.drive[0]), name))
+		}
+		return []string{strings.Join(ps, ",")}
+	}
+	t.Run("two additions at once through two nodes", func(t *testing.T) {
+		reqs := []admin.AddPoolRequest{{Drives: spec("pa")}, {Drives: spec("pb")}}
+		clients := []*admin.Client{adminFor(t, nodes[0]), adminFor(t, nodes[1])}
+		added := make([]*admin.Pool, 2)
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range reqs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				added[i], errs[i] = clients[i].AddPool(ctx, reqs[i])
+			}()
+		}
+		began := time.Now()
+		close(start)
+		wg.Wait()
+		t.Logf("both answered in %v: %v / %v", time.Since(began), errs[0], errs[1])
+		want := map[int]string{} // index → the pool's drives, sorted and joined
+		for i, err := range errs {
+			var ae *admin.Error
+			switch {
+			case err == nil:
+				t.Logf("through node %d: pool %d, %d drives, %s", i+1, added[i].Index, added[i].Drives, added[i].State)
+				if added[i].State != "active" || len(added[i].Endpoints) != 8 || added[i].Index == 0 {
+					t.Fatalf("pool added through node %d: %+v", i+1, added[i])
+				}
+				if _, dup := want[added[i].Index]; dup {
+					t.Fatalf("both additions got index %d", added[i].Index)
+				}
+				want[added[i].Index] = sortedJoin(added[i].Endpoints)
+				if !strings.Contains(want[added[i].Index], []string{"/pa", "/pb"}[i]) {
+					t.Fatalf("pool %d added through node %d has the other request's drives: %v", added[i].Index, i+1, added[i].Endpoints)
+				}
+			case errors.As(err, &ae) && ae.StatusCode == 409:
+				t.Logf("addition through node %d refused: %v", i+1, err)
+			default:
+				t.Fatalf("addition through node %d: %v", i+1, err)
+			}
+		}
+		if len(want) == 0 {
+			t.Fatal("neither pool was added")
+		}
+		for i, n := range nodes {
+			ps, err := adminFor(t, n).Pools(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int]string{}
+			for _, p := range ps {
+				if p.State != "active" {
+					t.Fatalf("node %d: pool %d is %s", i+1, p.Index, p.State)
+				}
+				if p.Index != 0 {
+					got[p.Index] = sortedJoin(p.Endpoints)
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("node %d has pools %v, want %v", i+1, got, want)
+			}
+			for idx, drives := range want {
+				if got[idx] != drives {
+					t.Fatalf("node %d: pool %d has drives %s, want %s", i+1, idx, got[idx], drives)
+				}
+			}
+		}
+	})
+
+	t.Run("rebalance resumed after its node is killed", func(t *testing.T) {
+		owner := nodes[2]
+		oc := adminFor(t, owner)
+		if _, err := oc.Rebalance(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var ae *admin.Error
+		if _, err := adminFor(t, nodes[0]).Rebalance(ctx); !errors.As(err, &ae) || ae.StatusCode != 409 {
+			t.Fatalf("second start through node 1: %v", err)
+		}
+		// Wait for a saved position (read through another node: the
+		// document), then crash the owner.
+		began := time.Now()
+		deadline := began.Add(60 * time.Second)
+		other := adminFor(t, nodes[0])
+		for {
+			st, err := other.RebalanceStatus(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Running {
+				t.Fatalf("rebalance ended before the node was killed: %+v", st)
+			}
+			if st.ObjectsMoved > 0 && st.Key != "" {
+				live, _ := oc.RebalanceStatus(ctx)
+				t.Logf("killing node 3 %v after the start: %d objects moved, %d saved", time.Since(began), live.ObjectsMoved, st.ObjectsMoved)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no position saved in 60 s: %+v", st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		owner.p.Kill()
+		saved, err := adminFor(t, nodes[0]).RebalanceStatus(ctx)
+		if err != nil || !saved.Running || saved.Owner != owner.addr || saved.ObjectsMoved == 0 {
+			t.Fatalf("status through node 1 with node 3 down: %+v %v", saved, err)
+		}
+		t.Logf("saved: %d objects moved, position pool %d %s/%s, plan %+v", saved.ObjectsMoved, saved.Pool, saved.Bucket, saved.Key, saved.Pools)
+		start := time.Now()
+		owner.p.Restart(t)
+		waitReady(t, owner.p.URL)
+		deadline = time.Now().Add(3 * time.Minute)
+		var st *admin.RebalanceStatus
+		for {
+			if st, err = adminFor(t, nodes[3]).RebalanceStatus(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if !st.Running {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rebalance still running 3 minutes after the restart: %+v", st)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		t.Logf("resumed and ended %v after the restart: %+v", time.Since(start), st)
+		if !st.Complete || st.State != "complete" || st.Owner != owner.addr || !st.Started.Equal(saved.Started) ||
+			st.ObjectsMoved < saved.ObjectsMoved || st.Failed != 0 {
+			t.Fatalf("rebalance after the restart: %+v (saved before: %+v)", st, saved)
+		}
+		for i, n := range nodes {
+			got, err := adminFor(t, n).RebalanceStatus(ctx)
+			if err != nil || got.State != st.State || got.ObjectsMoved != st.ObjectsMoved || !got.Started.Equal(st.Started) {
+				t.Fatalf("status through node %d: %+v %v", i+1, got, err)
+			}
+		}
+		// Nothing to stop: the last rebalance stays as it ended.
+		if got, err := adminFor(t, nodes[1]).StopRebalance(ctx); err != nil || got.State != "complete" {
+			t.Fatalf("stop with nothing running: %+v %v", got, err)
+		}
+		for i := range nodes {
+			for k, data := range want {
+				got, err := get(nodes[i].p.Client(), k)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("GET %s via node %d: %v", k, i+1, err)
+				}
+			}
+		}
+	})
+}
+
+func sortedJoin(s []string) string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }

@@ -184,6 +184,8 @@ func errorResponse(err error) *apiError {
 	case errors.Is(err, objects.ErrLastPool), errors.Is(err, objects.ErrPoolDraining), errors.Is(err, ErrPoolInUse),
 		errors.Is(err, objects.ErrPoolJoining), errors.Is(err, objects.ErrRebalanceRunning), errors.Is(err, objects.ErrNothingToBalance):
 		return errorf(http.StatusConflict, adminapi.CodePoolConflict, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "objects: "), "admin: "))
+	case errors.Is(err, objects.ErrLockBusy):
+		return errorf(http.StatusConflict, adminapi.CodePoolConflict, "another pool change or rebalance start is in progress (%s); retry", strings.TrimPrefix(err.Error(), "objects: "))
 	case errors.Is(err, ErrInvalidPool):
 		return errorf(http.StatusBadRequest, adminapi.CodeInvalidArgument, "%s", strings.TrimPrefix(err.Error(), "admin: "))
 	case errors.Is(err, objects.ErrWriteQuorum), errors.Is(err, objects.ErrReadQuorum):

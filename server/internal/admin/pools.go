@@ -15,9 +15,11 @@ type PoolManager interface {
 	AddPool(ctx context.Context, req adminapi.AddPoolRequest) (adminapi.Pool, error)
 	Decommission(ctx context.Context, index int) error
 	// Rebalance starts moving objects so the active pools hold data in
-	// proportion to their capacity; RebalanceStatus reports the last one.
+	// proportion to their capacity; RebalanceStatus reports the last one in the
+	// cluster, StopRebalance stops it wherever it runs.
 	Rebalance(ctx context.Context) error
-	RebalanceStatus(ctx context.Context) adminapi.RebalanceStatus
+	RebalanceStatus(ctx context.Context) (adminapi.RebalanceStatus, error)
+	StopRebalance(ctx context.Context) (adminapi.RebalanceStatus, error)
 }
 
 // Pool errors a PoolManager wraps; errorResponse maps them.
@@ -114,7 +116,18 @@ func (h *handler) rebalance(rq *request) (any, error) {
 	if err := pm.Rebalance(rq.r.Context()); err != nil {
 		return nil, err
 	}
-	return pm.RebalanceStatus(rq.r.Context()), nil
+	return pm.RebalanceStatus(rq.r.Context())
+}
+
+func (h *handler) stopRebalance(rq *request) (any, error) {
+	if err := noBody(rq); err != nil {
+		return nil, err
+	}
+	pm, err := h.poolManager()
+	if err != nil {
+		return nil, err
+	}
+	return pm.StopRebalance(rq.r.Context())
 }
 
 func (h *handler) rebalanceStatus(rq *request) (any, error) {
@@ -125,7 +138,7 @@ func (h *handler) rebalanceStatus(rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pm.RebalanceStatus(rq.r.Context()), nil
+	return pm.RebalanceStatus(rq.r.Context())
 }
 
 func (h *handler) heal(rq *request) (any, error) {

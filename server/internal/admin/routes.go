@@ -60,6 +60,7 @@ func (h *handler) routeTable() []route {
 		{http.MethodPost, "/pools", iam.ActionAdminAddPool, http.StatusCreated, h.addPool},
 		{http.MethodGet, "/pools/rebalance", iam.ActionAdminListPools, http.StatusOK, h.rebalanceStatus},
 		{http.MethodPost, "/pools/rebalance", iam.ActionAdminAddPool, http.StatusAccepted, h.rebalance},
+		{http.MethodDelete, "/pools/rebalance", iam.ActionAdminAddPool, http.StatusOK, h.stopRebalance},
 
 		{http.MethodGet, "/kms/keys", iam.ActionAdminListKMSKeys, http.StatusOK, h.listKMSKeys},
 		{http.MethodPost, "/kms/keys", iam.ActionAdminCreateKMSKey, http.StatusCreated, h.createKMSKey},

@@ -32,6 +32,7 @@ type Local struct {
 	syncer *committer
 	tmpSeq atomic.Uint64
 	idx    *index // metadata index (index.go); nil unless EnableIndex
+	closed atomic.Bool
 }
 
 var _ Drive = (*Local)(nil)
@@ -97,8 +98,12 @@ func (d *Local) isIndexed(p string) bool {
 }
 
 // Close writes the metadata index out and releases the drive's directory
-// descriptor.
+// descriptor. Calls after the first do nothing: closing the descriptor number
+// again would close whatever the process opened under it since.
 func (d *Local) Close() error {
+	if !d.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	if d.idx != nil {
 		d.idx.close()
 	}

@@ -102,3 +102,27 @@ func TestFaultyInjects(t *testing.T) {
 		t.Fatalf("calls %d", f.Calls(drive.OpWriteFile))
 	}
 }
+
+// A second Close does nothing: closing the directory descriptor's number again
+// would close whatever the process opened under it since (a server closed twice
+// broke a test server running beside it).
+func TestLocalCloseTwice(t *testing.T) {
+	d, err := drive.OpenLocal(t.TempDir(), drive.NewSyncGroup())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(t.TempDir()) // most likely under the number just freed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat(); err != nil {
+		t.Fatalf("a file opened after the first Close: %v", err)
+	}
+}

@@ -25,7 +25,9 @@
 //     converge (meta.File.Add).
 //   - Mutual exclusion: commits take the object's write lock (this node's lock table,
 //     and in a cluster a lease from a majority of nodes; package dlock); reads hold
-//     the read lock while they stream.
+//     the read lock while they stream. Configuration documents are written under
+//     their own lock; administrative changes that span several steps (the server's
+//     pool changes, a rebalance's document) take a named admin lock (LockAdmin).
 //   - Nothing buffers a whole object: PUT streams body → erasure.Encode → bitrot
 //     writers → drive files; GET streams drive files → bitrot readers →
 //     erasure.Decode → the response.
@@ -51,6 +53,11 @@
 // in the same call that writes the metadata file), or, when it has none usable
 // (after a crash, until rebuilt), a walk of its directories reading every
 // metadata file. Identical copies decode once per key.
+//
+// Pools (pools.go, rebalance.go): pools are added while the layer serves, drained
+// (Decommission) and rebalanced (Rebalance); a drain and a rebalance keep their
+// progress in configuration documents (decommission/<pool>.json, rebalance.json)
+// and resume after a restart.
 //
 // Background work (background.go): the heal queue (persisted) and the scanner,
 // which heals keys whose drives disagree, empties the trash, verifies shards on

@@ -36,6 +36,10 @@ type Config struct {
 	Logger *slog.Logger
 	// ClusterLocker, in a cluster, makes write locks cluster-wide.
 	ClusterLocker ClusterLocker
+	// Node names this node (its address in a cluster): it is recorded as the
+	// owner of the work the layer runs for the cluster (a rebalance), so the
+	// same node resumes it after a restart.
+	Node string
 	// TrashDelay, when set, keeps replaced data in the drives' trash for this long
 	// instead of deleting it at once: in a cluster, a GET on another node may have
 	// read the old metadata and not yet opened the data (reads take node-local
@@ -60,8 +64,11 @@ type Layer struct {
 	ahead   listAhead // see list_ahead.go
 	bg      background
 	cluster ClusterLocker
-	// rebalance is the state of the last rebalance (rebalance.go).
-	rebalance rebalanceState
+	node    string
+	// rebalance is the rebalance running on this node (rebalance.go);
+	// rebalanceSave spaces the saves of its position (tests shorten it).
+	rebalance     rebalanceState
+	rebalanceSave time.Duration
 	// tiers serve the data of transitioned versions (transition.go); nil: none.
 	tiers     Tiers
 	tierStats tierCounters
@@ -96,6 +103,8 @@ func New(cfg Config) (*Layer, error) {
 	l := &Layer{depID: cfg.DeploymentID, now: cfg.Now, log: cfg.Logger, locks: newNSLocks()}
 	l.bucket.ttl = cfg.BucketCacheTTL
 	l.cluster = cfg.ClusterLocker
+	l.node = cfg.Node
+	l.rebalanceSave = rebalanceSaveEvery
 	l.trashDelay = cfg.TrashDelay
 	l.bucket.m = map[string]BucketConfig{}
 	l.initBackground()

@@ -2,6 +2,7 @@ package objects
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,11 +14,11 @@ type ClusterLocker interface {
 	Lock(ctx context.Context, name string) (held context.Context, unlock func(), err error)
 }
 
-// lockWrite takes name's write lock on this node and, in a cluster, on a majority
-// of the nodes, so writers on different nodes exclude each other too.
 // clusterLockWait bounds how long a write waits for its cluster-wide lock.
 const clusterLockWait = 15 * time.Second
 
+// lockWrite takes name's write lock on this node and, in a cluster, on a majority
+// of the nodes, so writers on different nodes exclude each other too.
 func (l *Layer) lockWrite(ctx context.Context, name string) (func(), error) {
 	unlock, err := l.locks.Lock(ctx, name)
 	if err != nil || l.cluster == nil {
@@ -33,6 +34,48 @@ func (l *Layer) lockWrite(ctx context.Context, name string) (func(), error) {
 		return nil, fmt.Errorf("%w: %w", ErrWriteQuorum, err)
 	}
 	return func() { cunlock(); unlock() }, nil
+}
+
+// ErrLockBusy is returned by LockAdmin when its lock could not be taken in time:
+// another node (or request) holds it for longer, or, in a cluster, no majority of
+// the nodes answers.
+var ErrLockBusy = errors.New("objects: lock busy")
+
+// LockAdmin takes the lock called name for an administrative change that spans
+// several steps and configuration documents (the server's pool changes, the start
+// of a rebalance): on this node and, in a cluster, on a majority of the nodes (the
+// lock of writes, package dlock), so two such changes on different nodes exclude
+// each other. These names live apart from the locks of objects and of
+// configuration documents: a holder reads and writes configuration as usual
+// (WriteConfig takes its document's own lock). Not reentrant.
+//
+// It waits at most wait; then it fails with ErrLockBusy and holds nothing. held is
+// cancelled if the lock is lost (a renewal did not keep a majority: the holder
+// should stop before its next write); unlock releases it and must be called once
+// the change is done.
+func (l *Layer) LockAdmin(ctx context.Context, name string, wait time.Duration) (held context.Context, unlock func(), err error) {
+	full := "\x00admin/" + name
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	unlockLocal, err := l.locks.Lock(lctx, full)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, fmt.Errorf("%w: %s: held on this node for more than %v", ErrLockBusy, name, wait)
+	}
+	if l.cluster == nil {
+		return context.WithoutCancel(ctx), unlockLocal, nil
+	}
+	held, cunlock, err := l.cluster.Lock(lctx, full)
+	if err != nil {
+		unlockLocal()
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, fmt.Errorf("%w: %s: not granted by a majority of the nodes within %v (another node holds it, or nodes are unreachable)", ErrLockBusy, name, wait)
+	}
+	return held, func() { cunlock(); unlockLocal() }, nil
 }
 
 // nsLocks is the per-object namespace lock table of one node: commits take the write

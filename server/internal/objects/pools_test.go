@@ -164,7 +164,7 @@ func TestRebalance(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	var st RebalanceStatus
-	for st = l.RebalanceState(); st.Running; st = l.RebalanceState() {
+	for st, _ = l.RebalanceState(ctx); st.Running; st, _ = l.RebalanceState(ctx) {
 		if time.Now().After(deadline) {
 			t.Fatalf("rebalance still running: %+v", st)
 		}
