@@ -1024,3 +1024,48 @@ func TestPartUploadedAgainWhileADriveMissedIt(t *testing.T) {
 		t.Fatalf("read with the healed drive among four: err %v, equal %v", err, bytes.Equal(got, second))
 	}
 }
+
+// An object stored with its own block size (encrypted objects: sse.BlockSize)
+// reads whole and in ranges, and heals, with that block size.
+func TestPutOwnBlockSize(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	ctx := context.Background()
+	mkBucket(t, l, "bkt")
+	data := randData(7, 350_000)
+	const bs = 100_003 // not the set's 64 KiB, and odd
+	if _, err := l.PutObject(ctx, "bkt", "k", bytes.NewReader(data), PutOptions{Size: int64(len(data)), BlockSize: bs}); err != nil {
+		t.Fatal(err)
+	}
+	s := l.writeSet(ctx, "bkt", "k")
+	f, err := s.resolve(s.readMetas(ctx, objectStem("bkt", "k")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Latest().Erasure.BlockSize; got != bs {
+		t.Fatalf("stored block size %d, want %d", got, bs)
+	}
+	for _, r := range [][2]int64{{0, -1}, {bs - 5, 10}, {2*bs + 1, 1}, {349_990, 10}} {
+		got, err := l.get(t, "bkt", "k", "", r[0], r[1])
+		end := int64(len(data))
+		if r[1] >= 0 {
+			end = r[0] + r[1]
+		}
+		if err != nil || !bytes.Equal(got, data[r[0]:end]) {
+			t.Fatalf("range %v: err %v, equal %v", r, err, bytes.Equal(got, data[r[0]:end]))
+		}
+	}
+	// Wipe two drives' data; the heal rebuilds it with the object's block size.
+	for _, i := range []int{0, 1} {
+		os.RemoveAll(filepath.Join(l.roots[i], "bkt"))
+	}
+	if _, err := l.HealObject(ctx, "bkt", "k", HealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{2, 3} {
+		l.faulty[i].FailAll(drive.ErrOffline)
+		defer l.faulty[i].FailAll(nil)
+	}
+	if got, err := l.get(t, "bkt", "k", "", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("after the heal, without drives 2 and 3: err %v, equal %v", err, bytes.Equal(got, data))
+	}
+}
