@@ -41,12 +41,6 @@
 // offers in Java and C++ only. Tampering, truncation, reordering and extension
 // are tested and the decoder is fuzzed (FuzzDecrypt).
 //
-// The object layer stores an encrypted object (a single PUT or a copy) in
-// erasure blocks of BlockSize: the header and 16 whole packages in the first
-// block, so the GET of an object of up to 1 MiB hands the decrypting writer
-// every package at once — it opens them in parallel and writes the plaintext
-// in one piece.
-//
 // Sizes are deterministic (EncryptedSize, DecryptedSize), so the object layer
 // stores ciphertext with the plaintext size beside it (PutOptions.ActualSize) and
 // StreamRange / DecryptRange map a plaintext range to the packages that hold it.
