@@ -176,10 +176,6 @@ type PutOptions struct {
 	// body (encryption) store a digest of what it read, known only at the end.
 	// ContentMD5 is then the caller's to check, as with ETag.
 	ETagFunc func() string
-	// BlockSize is the erasure block size for this object (0: the set's). A
-	// caller that stores a packaged stream (encryption) picks one that keeps
-	// packages whole within blocks; reads take it from the version.
-	BlockSize int
 }
 
 // MarkerError is returned (wrapping ErrDeleteMarker) when a read addresses a delete

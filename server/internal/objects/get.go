@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/cairn-io/cairn/server/internal/bitrot"
 	"github.com/cairn-io/cairn/server/internal/erasure"
@@ -194,38 +193,10 @@ type readCloser struct {
 }
 
 // coder returns the erasure coder for a version's recorded layout: the set's own when
-// it matches, another one otherwise (parity may have changed since it was written;
-// encrypted objects have their own block size), kept for the next version with that
-// layout so that its buffers are reused.
+// it matches, a new one otherwise (parity may have changed since it was written).
 func (s *set) coder(e meta.Erasure) (*erasure.Erasure, error) {
 	if e.Data == s.data && e.Parity == s.parity && e.BlockSize == s.ec.BlockSize() {
 		return s.ec, nil
 	}
-	k := coderKey{e.Data, e.Parity, e.BlockSize}
-	if c, ok := s.coders.Load(k); ok {
-		return c.(*erasure.Erasure), nil
-	}
-	c, err := erasure.New(e.Data, e.Parity, e.BlockSize)
-	if err != nil {
-		return nil, err
-	}
-	if e.BlockSize <= maxBlockSize && countCoders(&s.coders) < maxCoders {
-		s.coders.Store(k, c)
-	}
-	return c, nil
-}
-
-type coderKey struct{ data, parity, blockSize int }
-
-// maxCoders and maxBlockSize bound what coder keeps: a few layouts, whose
-// buffer pools hold blocks of reasonable size.
-const (
-	maxCoders    = 16
-	maxBlockSize = 16 << 20
-)
-
-func countCoders(m *sync.Map) int {
-	n := 0
-	m.Range(func(any, any) bool { n++; return true })
-	return n
+	return erasure.New(e.Data, e.Parity, e.BlockSize)
 }

@@ -46,15 +46,7 @@ func (l *Layer) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	// A caller that sets the ETag has no use for the MD5 of the stored bytes
 	// (with ETagFunc alone that MD5 is the fallback).
 	noMD5 := opts.ETag != ""
-	so := stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true, noMD5: noMD5}
-	if opts.BlockSize > 0 {
-		ec, err := s.coder(meta.Erasure{Data: s.data, Parity: s.parity, BlockSize: opts.BlockSize})
-		if err != nil {
-			return ObjectInfo{}, err
-		}
-		so.ec = ec
-	}
-	staged, err := s.stage(ctx, body, so)
+	staged, err := s.stage(ctx, body, stageOptions{size: opts.Size, md5: wantMD5, rot: -1, inline: true, noMD5: noMD5})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -102,12 +94,11 @@ type staged struct {
 }
 
 type stageOptions struct {
-	size   int64            // -1: unknown
-	md5    []byte           // expected MD5, or nil
-	rot    int              // shard rotation: drive i holds shard (i-rot) mod n; -1 picks one
-	inline bool             // small data may stay in memory, to be stored inline
-	noMD5  bool             // skip the MD5 of the data (etag stays empty) unless md5 is set
-	ec     *erasure.Erasure // nil: the set's
+	size   int64  // -1: unknown
+	md5    []byte // expected MD5, or nil
+	rot    int    // shard rotation: drive i holds shard (i-rot) mod n; -1 picks one
+	inline bool   // small data may stay in memory, to be stored inline
+	noMD5  bool   // skip the MD5 of the data (etag stays empty) unless md5 is set
 }
 
 // stage erasure codes body onto the set's drives (temp area), or into memory for
@@ -115,15 +106,11 @@ type stageOptions struct {
 func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*staged, error) {
 	size, wantMD5 := o.size, o.md5
 	n := len(s.drives)
-	ec := o.ec
-	if ec == nil {
-		ec = s.ec
-	}
 	st := &staged{
 		s:  s,
 		ok: make([]bool, n),
 		erasure: meta.Erasure{
-			Data: s.data, Parity: s.parity, BlockSize: ec.BlockSize(),
+			Data: s.data, Parity: s.parity, BlockSize: s.ec.BlockSize(),
 			BitrotAlgorithm: uint8(bitrot.DefaultAlgorithm),
 		},
 	}
@@ -157,7 +144,7 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 	for i := range st.shardOf {
 		st.shardOf[i] = (i - rot + n) % n
 	}
-	shardBlock := ec.ShardBlockSize()
+	shardBlock := s.ec.ShardBlockSize()
 	alg := bitrot.DefaultAlgorithm
 	writers := make([]io.Writer, n)    // by shard
 	closers := make([]io.Closer, n)    // bitrot writers, by shard
@@ -191,7 +178,7 @@ func (s *set) stage(ctx context.Context, body io.Reader, o stageOptions) (*stage
 		st.cleanup(context.WithoutCancel(ctx))
 		return nil, ctxErr(ctx, err)
 	}
-	written, err := ec.Encode(ctx, src, writers, s.writeQuorum())
+	written, err := s.ec.Encode(ctx, src, writers, s.writeQuorum())
 	if err != nil {
 		if hr.err != nil {
 			// The body failed (client gone, bad signature, bad checksum): that is the

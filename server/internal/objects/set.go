@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/cairn-io/cairn/server/internal/drive"
 	"github.com/cairn-io/cairn/server/internal/erasure"
@@ -28,7 +27,6 @@ type set struct {
 	data, parity int
 	ec           *erasure.Erasure
 	inlineLimit  int64
-	coders       sync.Map // coderKey → *erasure.Erasure: other layouts (see coder)
 }
 
 func (s *set) writeQuorum() int {

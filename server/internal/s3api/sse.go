@@ -182,7 +182,6 @@ func (e *encryption) sealPut(body io.Reader, opts *objects.PutOptions) (io.Reade
 	}
 	opts.ActualSize = opts.Size
 	opts.Size, opts.ETag, opts.ETagFunc, opts.ContentMD5 = sb.storedSize, sb.etag, sb.etagFunc, nil
-	opts.BlockSize = sse.BlockSize
 	opts.Internal = e.meta
 	return sb.body, sb.close, nil
 }

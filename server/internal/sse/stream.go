@@ -359,9 +359,9 @@ func (d *decWriter) write(p []byte) (int, error) {
 			want = d.lastLen
 		}
 		if len(d.buf) == 0 {
-			if n, size := d.parallelPackages(p); n > 1 {
+			if n := d.parallelPackages(p); n > 1 {
 				// Several whole packages in p: open them concurrently.
-				done, err := d.openParallel(p[:size], n)
+				done, err := d.openParallel(p[:n*sealedPackageSize], n)
 				written += done
 				p = p[done:]
 				if err != nil {
@@ -406,27 +406,16 @@ func (d *decWriter) start() error {
 }
 
 // parallelPackages is the number of whole packages at the start of p that
-// openParallel may take, no more than the range needs, and their size: the
-// full-size packages before the stream's final one, and the final one when p
-// holds it whole.
-func (d *decWriter) parallelPackages(p []byte) (n int64, size int) {
+// openParallel may take: full-size packages before the stream's final one,
+// no more than the range needs.
+func (d *decWriter) parallelPackages(p []byte) int64 {
+	n := min(int64(len(p)/sealedPackageSize), d.last-d.seq)
 	need := (d.skip + d.remain + PackageSize - 1) / PackageSize
-	n = max(min(int64(len(p)/sealedPackageSize), d.last-d.seq, need), 0)
-	size = int(n) * sealedPackageSize
-	if d.seq+n == d.last && n < need && len(p)-size >= d.lastLen {
-		n, size = n+1, size+d.lastLen
-	}
-	return n, size
+	return max(min(n, need), 0)
 }
 
-// BlockSize is the erasure block size that suits a stored stream: its first
-// block holds the header and 16 whole packages (1 MiB of plaintext), so a GET
-// of an object of up to 1 MiB opens all its packages at once and passes the
-// plaintext on in one write, and the second block holds the next 16.
-const BlockSize = HeaderSize + parPackages*sealedPackageSize
-
-// openParallel authenticates and decrypts the n whole packages that are
-// sealed (full-size ones and perhaps the final one; d.buf empty) on several goroutines, in
+// openParallel authenticates and decrypts the n full-size packages that are
+// sealed (n*sealedPackageSize bytes, d.buf empty) on several goroutines, in
 // rounds of up to parPackages, and writes each round's part of the range to
 // w in one Write once all its packages are open. A package that fails to open
 // ends the stream after the plaintext of the packages before it. It returns
@@ -445,13 +434,12 @@ func (d *decWriter) openParallel(sealed []byte, n int64) (int, error) {
 	consumed := 0
 	for n > 0 {
 		m := int(min(n, parPackages))
-		round := sealed[:min(m*sealedPackageSize, len(sealed))]
-		opened, err := d.par.run(d, round, m)
-		consumed += opened
+		opened, err := d.par.run(d, sealed[:m*sealedPackageSize], m)
+		consumed += opened * sealedPackageSize
 		if err != nil {
 			return consumed, err
 		}
-		sealed, n = sealed[len(round):], n-int64(m)
+		sealed, n = sealed[m*sealedPackageSize:], n-int64(m)
 	}
 	return consumed, nil
 }
@@ -472,11 +460,10 @@ var parPool = sync.Pool{New: func() any { return &parallel{out: make([]byte, par
 // workers is how many goroutines open the packages of one round.
 func workers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
 
-// run opens the m packages of sealed (d.seq onwards; all full-size but
-// perhaps the stream's final one) with workers() goroutines, then passes the
-// plaintext of those before the first that failed (all of them if none did)
-// to d.emit. It returns the sealed size of the packages it passed on, and the
-// first failure or w's error.
+// run opens the m packages of sealed (d.seq onwards) with workers()
+// goroutines, then passes the plaintext of those before the first that failed
+// (all of them if none did) to d.emit. It returns how many packages it passed
+// on, and the first failure or w's error.
 func (pp *parallel) run(d *decWriter, sealed []byte, m int) (int, error) {
 	clear(pp.errs[:m])
 	var next atomic.Int64
@@ -493,9 +480,8 @@ func (pp *parallel) run(d *decWriter, sealed []byte, m int) (int, error) {
 					return
 				}
 				seq := d.seq + int64(i)
-				nb := packageNonce(&nonce, &d.prefix, uint32(seq), seq == d.last)
-				in := sealed[i*sealedPackageSize : min((i+1)*sealedPackageSize, len(sealed))]
-				if _, err := d.aead.Open(pp.out[i*PackageSize:i*PackageSize], nb, in, nil); err != nil {
+				nb := packageNonce(&nonce, &d.prefix, uint32(seq), false)
+				if _, err := d.aead.Open(pp.out[i*PackageSize:i*PackageSize], nb, sealed[i*sealedPackageSize:(i+1)*sealedPackageSize], nil); err != nil {
 					pp.errs[i] = fmt.Errorf("%w: package %d does not authenticate", ErrCorrupt, seq)
 					failed.Store(true)
 				}
@@ -507,14 +493,12 @@ func (pp *parallel) run(d *decWriter, sealed []byte, m int) (int, error) {
 	for good < m && pp.errs[good] == nil {
 		good++
 	}
-	// Every package is full-size but a final one, which ends sealed.
-	size := min(good*sealedPackageSize, len(sealed))
-	err := d.emit(pp.out[:size-good*TagSize])
+	err := d.emit(pp.out[:good*PackageSize])
 	d.seq += int64(good)
 	if err == nil && good < m {
 		err = pp.errs[good]
 	}
-	return size, err
+	return good, err
 }
 
 // emit writes the part of plain — the plaintext of whole packages from d.seq
