@@ -319,7 +319,7 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 			after = pos.Key
 		}
 		{
-			it, err := l.merged(ctx, b.Name, "", after, false, false)
+			it, err := l.merged(ctx, b.Name, "", after, false, 0)
 			if err != nil {
 				return err
 			}

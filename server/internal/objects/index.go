@@ -24,7 +24,8 @@ var _ iterator = (*indexWalker)(nil)
 // indexVersion names what indexValue keeps; change it with indexValue.
 const indexVersion = "meta-noinline-noshard-1"
 
-// indexPage is how many keys one Scan asks a drive for.
+// indexPage is how many keys one Scan asks a drive for, unless the walk says
+// (a listing asks for its page and the two keys after it: what it reads).
 const indexPage = 1000
 
 // MetaIndex is the IndexConfig that makes a local drive index this layer's
@@ -91,10 +92,12 @@ type indexWalker struct {
 	end       bool
 	e         error
 	walk      *driveWalker // fallback
+	batch     int          // keys per Scan
 }
 
-func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool) iterator {
-	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive}
+// newIndexWalker returns a walker that asks d for batch keys per Scan.
+func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int) iterator {
+	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch}
 	w.next_ = w.start()
 	if err := w.fill(); errors.Is(err, drive.ErrNoIndex) {
 		return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
@@ -119,7 +122,7 @@ func (w *indexWalker) start() string {
 
 func (w *indexWalker) fill() error {
 	for len(w.page) == 0 && !w.end && w.e == nil {
-		p, err := w.d.Scan(w.ctx, w.bucket, w.next_, indexPage)
+		p, err := w.d.Scan(w.ctx, w.bucket, w.next_, w.batch)
 		if err != nil {
 			if errors.Is(err, drive.ErrNoIndex) {
 				return err

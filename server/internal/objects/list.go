@@ -61,7 +61,10 @@ func (l *Layer) listPage(ctx context.Context, bucket string, opts ListOptions, v
 	if versions && opts.Marker != "" && opts.VersionMarker != "" {
 		inclusive, skipVersionsThrough = true, opts.VersionMarker
 	}
-	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive, true)
+	// Through the indexes, asking each drive for the page and two keys more —
+	// the one that tells whether the page is the last, and the one the merge
+	// reads ahead after it — so a page costs one Scan per drive read.
+	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive, max+2)
 	if err != nil {
 		return ListResult{}, err
 	}
@@ -163,9 +166,10 @@ type iterator interface {
 	err() error
 }
 
-// merged returns an iterator over all sets of the bucket; with index, drives are
-// read through their metadata indexes (listings; see index.go).
-func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive, index bool) (iterator, error) {
+// merged returns an iterator over all sets of the bucket. With index > 0,
+// drives are read through their metadata indexes (listings; see index.go),
+// index keys per Scan; with 0 their files are walked.
+func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool, index int) (iterator, error) {
 	sets := l.allSets()
 	its := make([]iterator, 0, len(sets))
 	for _, s := range sets {
@@ -181,17 +185,18 @@ func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusi
 	return newMerge(its, newestEntry), nil
 }
 
-// walk merges the walks of the set's drives, resolving each key's metadata.
-func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive, index bool) (iterator, error) {
-	if index {
-		if it := s.quorumWalk(ctx, bucket, prefix, from, inclusive); it != nil {
+// walk merges the walks of the set's drives, resolving each key's metadata;
+// index is as for merged.
+func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive bool, index int) (iterator, error) {
+	if index > 0 {
+		if it := s.quorumWalk(ctx, bucket, prefix, from, inclusive, index); it != nil {
 			return it, nil
 		}
 	}
 	its := make([]iterator, len(s.drives))
 	parallel(len(s.drives), func(i int) {
-		if index {
-			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
+		if index > 0 {
+			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, index)
 		} else {
 			its[i] = newDriveWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
 		}
@@ -260,13 +265,13 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive, 
 // drives, a drive that failed mid-walk) is resolved from every drive's metadata
 // file, as a read would. It returns nil when k drives cannot be read through
 // their indexes (offline, no index yet): the caller walks all drives.
-func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool) iterator {
+func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool, batch int) iterator {
 	q := s.readQuorum()
 	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
 		return nil
 	}
 	its := make([]iterator, q)
-	parallel(q, func(i int) { its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive) })
+	parallel(q, func(i int) { its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, batch) })
 	for _, it := range its {
 		if w, ok := it.(*indexWalker); !ok || w.err() != nil {
 			return nil

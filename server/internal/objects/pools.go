@@ -445,7 +445,7 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 			}
 			its := make([]iterator, 0, len(p.sets))
 			for _, s := range p.sets {
-				it, err := s.walk(ctx, b.Name, "", after, false, false)
+				it, err := s.walk(ctx, b.Name, "", after, false, 0)
 				if err != nil {
 					return err
 				}

@@ -596,7 +596,7 @@ func (l *Layer) rebalanceFrom(ctx context.Context, run *rebalanceRun, src int, p
 		}
 		its := make([]iterator, 0, len(p.sets))
 		for _, s := range p.sets {
-			it, err := s.walk(ctx, b.Name, "", after, false, true)
+			it, err := s.walk(ctx, b.Name, "", after, false, indexPage)
 			if err != nil {
 				return err
 			}
@@ -691,7 +691,7 @@ func (l *Layer) poolData(ctx context.Context, p *pool, buckets []BucketInfo) (in
 	var total int64
 	for _, b := range buckets {
 		for _, s := range p.sets {
-			it, err := s.walk(ctx, b.Name, "", "", false, true)
+			it, err := s.walk(ctx, b.Name, "", "", false, indexPage)
 			if err != nil {
 				return 0, err
 			}

@@ -125,7 +125,7 @@ func (f *rebalanceFixture) placement(t *testing.T, l *Layer) (seen map[string]in
 		data += n
 		for _, b := range buckets {
 			for _, s := range p.sets {
-				it, err := s.walk(ctx, b.Name, "", "", false, true)
+				it, err := s.walk(ctx, b.Name, "", "", false, indexPage)
 				if err != nil {
 					t.Fatal(err)
 				}
