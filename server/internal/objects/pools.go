@@ -443,43 +443,28 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 			if b.Name == pos.Bucket {
 				after = pos.Key
 			}
-			its := make([]iterator, 0, len(p.sets))
-			for _, s := range p.sets {
-				it, err := s.walk(ctx, b.Name, "", after, false, 0)
-				if err != nil {
-					return err
-				}
-				its = append(its, it)
+			it, err := p.walk(ctx, b.Name, after, 0)
+			if err != nil {
+				return err
 			}
-			it := newMerge(its, func(es []entry) entry { return es[0] })
-			// Objects move drainBatch at a time (a move is bound by its flushes,
-			// not the CPU); the saved position is the last key of a finished batch.
+			// The saved position is the last key of a finished batch.
 			batch := make([]string, 0, drainBatch)
 			flush := func() {
-				var wg sync.WaitGroup
-				var n atomic.Int64
-				for _, k := range batch {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						if err := l.moveObject(ctx, p, nil, &p.decom, b.Name, k); err != nil {
-							p.decom.failed.Add(1)
-							l.log.Warn("decommission: moving object", "bucket", b.Name, "key", k, "err", err)
-							return
-						}
-						n.Add(1)
-					}()
+				n := len(batch)
+				for _, failed := range l.moveBatch(ctx, p, &p.decom, b.Name, batch, nil, 1) {
+					if failed {
+						n--
+					}
 				}
-				wg.Wait()
 				last := batch[len(batch)-1]
 				p.decom.mu.Lock()
 				p.decom.bucket, p.decom.key = b.Name, last
 				p.decom.mu.Unlock()
-				if moved/200 != (moved+int(n.Load()))/200 {
+				if moved/200 != (moved+n)/200 {
 					raw, _ := json.Marshal(decomPos{b.Name, last})
 					l.WriteConfig(ctx, decomDoc(p.idx), raw)
 				}
-				moved += int(n.Load())
+				moved += n
 				batch = batch[:0]
 			}
 			for {
@@ -514,6 +499,49 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 		}
 	}
 	return nil
+}
+
+// walk returns an iterator over bucket in pool p, after the key after, merging
+// its sets (a key lives in one set of a pool); index is as for Layer.merged.
+func (p *pool) walk(ctx context.Context, bucket, after string, index int) (iterator, error) {
+	its := make([]iterator, 0, len(p.sets))
+	for _, s := range p.sets {
+		it, err := s.walk(ctx, bucket, "", after, false, index)
+		if err != nil {
+			return nil, err
+		}
+		its = append(its, it)
+	}
+	return newMerge(its, func(es []entry) entry { return es[0] }), nil
+}
+
+// moveBatch moves the objects keys of bucket out of pool p all at once (a move
+// is bound by its flushes, not the CPU), keys[i] to pool to[i] (to nil: where
+// placement puts it), each tried up to tries times; failures are counted in st
+// and logged, except those of a cancelled ctx. It returns which keys failed.
+func (l *Layer) moveBatch(ctx context.Context, p *pool, st *decomStats, bucket string, keys []string, to []*pool, tries int) []bool {
+	failed := make([]bool, len(keys))
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		var dst *pool
+		if to != nil {
+			dst = to[i]
+		}
+		wg.Go(func() {
+			var err error
+			for range tries {
+				if err = l.moveObject(ctx, p, dst, st, bucket, key); err == nil || ctx.Err() != nil {
+					break
+				}
+			}
+			if failed[i] = err != nil; failed[i] && ctx.Err() == nil {
+				st.failed.Add(1)
+				l.log.Warn("moving an object out of its pool", "pool", p.idx, "bucket", bucket, "key", key, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+	return failed
 }
 
 // moveObject copies every version of bucket/key from pool p to pool to (nil: the

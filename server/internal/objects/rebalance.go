@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -594,15 +593,10 @@ func (l *Layer) rebalanceFrom(ctx context.Context, run *rebalanceRun, src int, p
 		if b.Name == from.bucket {
 			after = from.key
 		}
-		its := make([]iterator, 0, len(p.sets))
-		for _, s := range p.sets {
-			it, err := s.walk(ctx, b.Name, "", after, false, indexPage)
-			if err != nil {
-				return err
-			}
-			its = append(its, it)
+		it, err := p.walk(ctx, b.Name, after, indexPage)
+		if err != nil {
+			return err
 		}
-		it := newMerge(its, func(es []entry) entry { return es[0] })
 		batch := make([]rebalanceMove, 0, rebalanceBatch)
 		full := false // every other pool is at its target
 		for !full {
@@ -635,30 +629,11 @@ func (l *Layer) rebalanceFrom(ctx context.Context, run *rebalanceRun, src int, p
 			if p.draining.Load() {
 				return nil // a decommission took over
 			}
-			failed := make([]bool, len(batch))
-			var wg sync.WaitGroup
-			var nfailed atomic.Int64
+			keys, to := make([]string, len(batch)), make([]*pool, len(batch))
 			for i, m := range batch {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var err error
-					for try := 0; try < rebalanceTries; try++ {
-						if err = l.moveObject(ctx, p, pools[m.dst], &run.stats, b.Name, m.key); err == nil || ctx.Err() != nil {
-							break
-						}
-					}
-					if err != nil {
-						failed[i] = true
-						if ctx.Err() == nil {
-							nfailed.Add(1)
-							l.log.Warn("rebalance: moving object", "bucket", b.Name, "key", m.key, "err", err)
-						}
-					}
-				}()
+				keys[i], to[i] = m.key, pools[m.dst]
 			}
-			wg.Wait()
-			run.stats.failed.Add(nfailed.Load())
+			failed := l.moveBatch(ctx, p, &run.stats, b.Name, keys, to, rebalanceTries)
 			for i, m := range batch {
 				if failed[i] {
 					used[src] += m.size
