@@ -459,7 +459,7 @@ func (pm *poolManager) StopRebalance(ctx context.Context) (adminapi.RebalanceSta
 }
 
 func rebalanceStatus(st objects.RebalanceStatus) adminapi.RebalanceStatus {
-	out := adminapi.RebalanceStatus{State: st.State, Running: st.Running, Complete: st.Complete, Owner: st.Owner,
+	out := adminapi.RebalanceStatus{State: st.State, Running: st.Running(), Complete: st.Complete(), Owner: st.Owner,
 		Started: st.Started, Updated: st.Updated, ObjectsMoved: st.Objects, VersionsMoved: st.Versions,
 		BytesMoved: st.Bytes, Failed: st.Failed, Error: st.Error, Pool: st.Pool, Bucket: st.Bucket, Key: st.Key}
 	for _, p := range st.Pools {

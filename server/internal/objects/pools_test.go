@@ -164,13 +164,13 @@ func TestRebalance(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	var st RebalanceStatus
-	for st, _ = l.RebalanceState(ctx); st.Running; st, _ = l.RebalanceState(ctx) {
+	for st, _ = l.RebalanceState(ctx); st.Running(); st, _ = l.RebalanceState(ctx) {
 		if time.Now().After(deadline) {
 			t.Fatalf("rebalance still running: %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !st.Complete || st.Objects == 0 || len(st.Pools) != 2 {
+	if !st.Complete() || st.Objects == 0 || len(st.Pools) != 2 {
 		t.Fatalf("rebalance: %+v", st)
 	}
 	t.Logf("moved %d objects, %d versions, %d bytes; pools at start %+v", st.Objects, st.Versions, st.Bytes, st.Pools)

@@ -87,8 +87,6 @@ const (
 // none ever was).
 type RebalanceStatus struct {
 	State    string    `json:"state"`
-	Running  bool      `json:"-"` // State is running
-	Complete bool      `json:"-"` // State is complete
 	Owner    string    `json:"owner"`
 	Started  time.Time `json:"started"`
 	Updated  time.Time `json:"updated"` // last saved
@@ -105,6 +103,12 @@ type RebalanceStatus struct {
 	Bucket string `json:"bucket,omitempty"`
 	Key    string `json:"key,omitempty"`
 }
+
+// Running reports whether the rebalance is running.
+func (s RebalanceStatus) Running() bool { return s.State == RebalanceRunning }
+
+// Complete reports whether the rebalance ran to its end.
+func (s RebalanceStatus) Complete() bool { return s.State == RebalanceComplete }
 
 // RebalancePool is one pool's share in a rebalance.
 type RebalancePool struct {
@@ -126,7 +130,6 @@ type rebalanceRecord struct {
 
 func (rec rebalanceRecord) status() RebalanceStatus {
 	st := rec.RebalanceStatus
-	st.Running, st.Complete = st.State == RebalanceRunning, st.State == RebalanceComplete
 	st.Pools = append([]RebalancePool(nil), st.Pools...)
 	st.Pool = -1
 	if rec.Source < len(rec.Pools) {

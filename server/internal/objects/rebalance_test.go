@@ -181,7 +181,7 @@ func waitRebalance(t *testing.T, l *Layer, limit time.Duration) RebalanceStatus 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !st.Running {
+		if !st.Running() {
 			return st
 		}
 		if time.Now().After(deadline) {
@@ -251,14 +251,14 @@ func TestRebalanceResumesAfterRestart(t *testing.T) {
 		}
 	}
 	l2 := f.reopen(t, "", nil)
-	if st, err := l2.RebalanceState(ctx); err != nil || !st.Running || st.Objects != rec.Objects {
+	if st, err := l2.RebalanceState(ctx); err != nil || !st.Running() || st.Objects != rec.Objects {
 		t.Fatalf("status after the restart, before resuming: %+v %v", st, err)
 	}
 	if err := l2.ResumeRebalance(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st := waitRebalance(t, l2, 30*time.Second)
-	if !st.Complete || st.State != RebalanceComplete || !st.Started.Equal(rec.Started) || st.Objects <= rec.Objects || st.Failed != 0 || len(st.Pools) != 2 {
+	if !st.Complete() || st.State != RebalanceComplete || !st.Started.Equal(rec.Started) || st.Objects <= rec.Objects || st.Failed != 0 || len(st.Pools) != 2 {
 		t.Fatalf("resumed rebalance: %+v (saved at the stop: %+v)", st, rec.status())
 	}
 	if got, err := l2.readRebalanceSettled(ctx); err != nil || got.State != RebalanceComplete || got.Objects != st.Objects {
@@ -305,7 +305,7 @@ func TestRebalanceStopThroughAnotherNode(t *testing.T) {
 		d.Delay(drive.OpCreate, 20*time.Millisecond)
 		d.Delay(drive.OpWriteFile, 20*time.Millisecond)
 	}
-	if st, err := b.RebalanceState(ctx); err != nil || st.State != "" || st.Running {
+	if st, err := b.RebalanceState(ctx); err != nil || st.State != "" || st.Running() {
 		t.Fatalf("status before any rebalance: %+v %v", st, err)
 	}
 	if err := a.Rebalance(ctx); err != nil {
@@ -315,7 +315,7 @@ func TestRebalanceStopThroughAnotherNode(t *testing.T) {
 		t.Fatalf("start through b while a runs one: %v", err)
 	}
 	st, err := b.RebalanceState(ctx)
-	if err != nil || !st.Running || st.Owner != "a" {
+	if err != nil || !st.Running() || st.Owner != "a" {
 		t.Fatalf("status through b: %+v %v", st, err)
 	}
 	// Resuming on b does nothing: a owns it.
@@ -324,7 +324,7 @@ func TestRebalanceStopThroughAnotherNode(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	stopped, err := b.StopRebalance(ctx)
-	if err != nil || stopped.State != RebalanceStopped || stopped.Running {
+	if err != nil || stopped.State != RebalanceStopped || stopped.Running() {
 		t.Fatalf("stop through b: %+v %v", stopped, err)
 	}
 	waitNoRun(t, a) // the run on a ends
@@ -345,7 +345,7 @@ func TestRebalanceStopThroughAnotherNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = waitRebalance(t, a, 30*time.Second)
-	if !st.Complete || st.Owner != "b" || st.Failed != 0 {
+	if !st.Complete() || st.Owner != "b" || st.Failed != 0 {
 		t.Fatalf("rebalance through b, seen through a: %+v", st)
 	}
 	f.check(t, a)
