@@ -78,10 +78,11 @@ type Drive interface {
 	Sync(ctx context.Context) error
 	// Info reports capacity and health.
 	Info(ctx context.Context) (Info, error)
-	// Scan returns up to limit entries of the drive's metadata index of bucket
-	// with keys ≥ from, in key order (see index.go). ErrNoIndex: the drive keeps
-	// no usable index now; list by walking it.
-	Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error)
+	// Scan returns up to q.Limit entries of the drive's metadata index of bucket
+	// with keys ≥ q.From, in key order (see index.go); with q.Digests each
+	// entry's Value is IndexDigest of the value. ErrNoIndex: the drive keeps no
+	// usable index now; list by walking it.
+	Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error)
 	// Changes returns a number that grows with every change to a metadata file
 	// of bucket on the drive, counted before the changing call returns (see
 	// index.go). ok is false when the drive cannot count (no index; remote).

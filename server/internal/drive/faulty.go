@@ -33,7 +33,7 @@ func (o offline) Delete(context.Context, string, bool) error     { return o.err(
 func (o offline) List(context.Context, string) ([]string, error) { return nil, o.err() }
 func (o offline) Sync(context.Context) error                     { return o.err() }
 func (o offline) Info(context.Context) (Info, error)             { return Info{}, o.err() }
-func (o offline) Scan(context.Context, string, string, int) (IndexPage, error) {
+func (o offline) Scan(context.Context, string, ScanQuery) (IndexPage, error) {
 	return IndexPage{}, o.err()
 }
 func (o offline) Changes(string) (uint64, bool) { return 0, false }
@@ -206,11 +206,11 @@ func (f *Faulty) List(ctx context.Context, p string) ([]string, error) {
 	return f.Drive.List(ctx, p)
 }
 
-func (f *Faulty) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+func (f *Faulty) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error) {
 	if err := f.before(ctx, OpScan); err != nil {
 		return IndexPage{}, err
 	}
-	return f.Drive.Scan(ctx, bucket, from, limit)
+	return f.Drive.Scan(ctx, bucket, q)
 }
 
 func (f *Faulty) Sync(ctx context.Context) error {

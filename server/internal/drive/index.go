@@ -3,6 +3,7 @@ package drive
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -84,6 +85,38 @@ type IndexPage struct {
 	// Next is the from of the next Scan; End says there is nothing after.
 	Next string
 	End  bool
+}
+
+// ScanQuery says which part of an index a Scan returns, and how.
+type ScanQuery struct {
+	From  string // the first key that may be returned
+	Limit int    // entries at most (≤ 0: 1,000)
+	// Digests returns IndexDigest(value) instead of each value: a caller that
+	// only compares drives' copies (a listing's quorum, which takes the values
+	// from one drive) moves 16 bytes per key instead of the metadata.
+	Digests bool
+}
+
+// DigestSize is the length of an IndexDigest.
+const DigestSize = 16
+
+// IndexDigest identifies an index value: SHA-256, cut to 128 bits, so two
+// different values (written by anyone able to name objects and metadata)
+// cannot be made to look alike.
+func IndexDigest(value []byte) [DigestSize]byte {
+	sum := sha256.Sum256(value)
+	return [DigestSize]byte(sum[:DigestSize])
+}
+
+// digest replaces every value of the page by its IndexDigest.
+func (p *IndexPage) digest() {
+	buf := make([]byte, DigestSize*len(p.Entries))
+	for i := range p.Entries {
+		d := buf[i*DigestSize : (i+1)*DigestSize : (i+1)*DigestSize]
+		sum := IndexDigest(p.Entries[i].Value)
+		copy(d, sum[:])
+		p.Entries[i].Value = d
+	}
 }
 
 const (

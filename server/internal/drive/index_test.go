@@ -46,10 +46,17 @@ func openIndexed(t *testing.T, root string, journalMax int) *drive.Local {
 // scanAll reads the whole index of bucket from from, page by page.
 func scanAll(t *testing.T, d drive.Drive, bucket, from string, page int) map[string]string {
 	t.Helper()
+	return scanQuery(t, d, bucket, drive.ScanQuery{From: from, Limit: page})
+}
+
+// scanQuery reads the whole index of bucket from q.From on, q.Limit keys a page.
+func scanQuery(t *testing.T, d drive.Drive, bucket string, q drive.ScanQuery) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	last := ""
+	last, from := "", q.From
 	for {
-		p, err := d.Scan(context.Background(), bucket, from, page)
+		q.From = from
+		p, err := d.Scan(context.Background(), bucket, q)
 		if err != nil {
 			t.Fatalf("scan from %q: %v", from, err)
 		}
@@ -74,7 +81,7 @@ func waitIndex(t *testing.T, d drive.Drive, bucket string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		_, err := d.Scan(context.Background(), bucket, "", 1)
+		_, err := d.Scan(context.Background(), bucket, drive.ScanQuery{Limit: 1})
 		if err == nil {
 			return
 		}
@@ -139,7 +146,7 @@ func TestIndex(t *testing.T) {
 		os.WriteFile(filepath.Join(root, "bkt", "sneaky.m"), []byte("s"), 0o644)
 		want["sneaky"] = "s"
 		d2 := openIndexed(t, root, 50)
-		if _, err := d2.Scan(ctx, "bkt", "", 10); err == nil {
+		if _, err := d2.Scan(ctx, "bkt", drive.ScanQuery{Limit: 10}); err == nil {
 			t.Fatal("index trusted after an unclean stop")
 		}
 		waitIndex(t, d2, "bkt")
@@ -217,12 +224,29 @@ func TestIndexRemote(t *testing.T) {
 	if len(local) != 2500 || !maps.Equal(got, local) {
 		t.Fatalf("remote scan: %d keys, local %d", len(got), len(local))
 	}
-	if _, err := remote.Scan(ctx, "bkt", "", 10); err != nil {
+	if _, err := remote.Scan(ctx, "bkt", drive.ScanQuery{Limit: 10}); err != nil {
 		t.Fatal(err)
+	}
+	// With Digests, local and remote send each value's digest instead.
+	want := map[string]string{}
+	for k, v := range local {
+		if k >= "00100" {
+			sum := drive.IndexDigest([]byte(v))
+			want[k] = string(sum[:])
+		}
+	}
+	if drive.IndexDigest([]byte("v")) == drive.IndexDigest([]byte("vv")) {
+		t.Fatal("different values, one digest")
+	}
+	for _, dr := range []drive.Drive{d, remote} {
+		got := scanQuery(t, dr, "bkt", drive.ScanQuery{From: "00100", Limit: 700, Digests: true})
+		if len(got) != 2400 || !maps.Equal(got, want) {
+			t.Fatalf("%v: scan with digests: %d keys, want 2400 digests", dr, len(got))
+		}
 	}
 	plain, _ := drive.OpenLocal(t.TempDir(), drive.NewSyncGroup())
 	defer plain.Close()
-	if _, err := remoteFor(t, plain).Scan(ctx, "bkt", "", 10); err == nil || !strings.Contains(err.Error(), "index") {
+	if _, err := remoteFor(t, plain).Scan(ctx, "bkt", drive.ScanQuery{Limit: 10}); err == nil || !strings.Contains(err.Error(), "index") {
 		t.Fatalf("remote drive without an index: %v", err)
 	}
 }

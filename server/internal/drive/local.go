@@ -61,14 +61,18 @@ func OpenLocal(root string, g *SyncGroup) (*Local, error) {
 func (d *Local) EnableIndex(cfg IndexConfig) { d.idx = openIndex(d, cfg) }
 
 // Scan implements Drive.
-func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+func (d *Local) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error) {
 	if d.idx == nil {
 		return IndexPage{}, ErrNoIndex
 	}
-	if limit <= 0 {
-		limit = 1000
+	if q.Limit <= 0 {
+		q.Limit = 1000
 	}
-	return d.idx.scan(bucket, from, limit)
+	page, err := d.idx.scan(bucket, q.From, q.Limit)
+	if err == nil && q.Digests {
+		page.digest()
+	}
+	return page, err
 }
 
 // Changes implements Drive.

@@ -59,7 +59,7 @@ func (d *Local) Close() error { return nil }
 func (d *Local) EnableIndex(cfg IndexConfig) {}
 
 // Scan implements Drive: no metadata index on this platform.
-func (d *Local) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+func (d *Local) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error) {
 	return IndexPage{}, ErrNoIndex
 }
 

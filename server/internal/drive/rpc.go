@@ -201,12 +201,14 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "scan":
 		limit, _ := strconv.Atoi(q.Get("limit"))
-		page, err := d.Scan(ctx, q.Get("bucket"), q.Get("from"), min(max(limit, 1), 10000))
+		page, err := d.Scan(ctx, q.Get("bucket"), ScanQuery{From: q.Get("from"), Limit: min(max(limit, 1), 10000), Digests: q.Get("digests") == "1"})
 		if err != nil {
 			fail(err)
 			return
 		}
-		w.Write(encodePage(page))
+		b := encodePage(page)
+		w.Header().Set("Content-Length", strconv.Itoa(len(b))) // one write, and the reader sizes its buffer once
+		w.Write(b)
 	case "info":
 		info, err := d.Info(ctx)
 		if err != nil {
@@ -464,15 +466,40 @@ func (r *Remote) Sync(ctx context.Context) error {
 // which defeats its purpose (objects' listing read-ahead); it does not count.
 func (r *Remote) Changes(string) (uint64, bool) { return 0, false }
 
-func (r *Remote) Scan(ctx context.Context, bucket, from string, limit int) (IndexPage, error) {
+// IsRemote reports whether d, unwrapped (Unwrap() Drive), is a Remote drive.
+func IsRemote(d Drive) bool {
+	for {
+		switch v := d.(type) {
+		case *Remote:
+			return true
+		case interface{ Unwrap() Drive }:
+			d = v.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
+func (r *Remote) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	resp, err := r.call(ctx, "scan", url.Values{"bucket": {bucket}, "from": {from}, "limit": {strconv.Itoa(limit)}}, nil)
+	v := url.Values{"bucket": {bucket}, "from": {q.From}, "limit": {strconv.Itoa(q.Limit)}}
+	if q.Digests {
+		v.Set("digests", "1")
+	}
+	resp, err := r.call(ctx, "scan", v, nil)
 	if err != nil {
 		return IndexPage{}, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	const maxPage = 256 << 20
+	var b []byte
+	if n := resp.ContentLength; n >= 0 && n <= maxPage {
+		b = make([]byte, n)
+		_, err = io.ReadFull(resp.Body, b)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	}
 	if err != nil {
 		return IndexPage{}, fmt.Errorf("drive %s: scan: %w: %w", r, ErrOffline, err)
 	}
@@ -513,28 +540,31 @@ func decodePage(b []byte) (IndexPage, error) {
 		return p, errors.New("bad index page")
 	}
 	p.End = b[0] == 1
-	b = b[1:]
-	field := func() ([]byte, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, false
+	// Keys are cut from one string of the whole page: one allocation, not one
+	// per key (values stay slices of b).
+	str := string(b)
+	off := 1
+	field := func() (int, int, bool) {
+		n, k := binary.Uvarint(b[off:])
+		if k <= 0 || n > uint64(len(b)-off-k) {
+			return 0, 0, false
 		}
-		f := b[k : k+int(n)]
-		b = b[k+int(n):]
-		return f, true
+		start := off + k
+		off = start + int(n)
+		return start, off, true
 	}
-	next, ok := field()
+	i, j, ok := field()
 	if !ok {
 		return p, errors.New("bad index page")
 	}
-	p.Next = string(next)
-	for len(b) > 0 {
-		k, ok1 := field()
-		v, ok2 := field()
+	p.Next = str[i:j]
+	for off < len(b) {
+		ki, kj, ok1 := field()
+		vi, vj, ok2 := field()
 		if !ok1 || !ok2 {
 			return p, errors.New("bad index page entry")
 		}
-		p.Entries = append(p.Entries, IndexEntry{Key: string(k), Value: v})
+		p.Entries = append(p.Entries, IndexEntry{Key: str[ki:kj], Value: b[vi:vj:vj]})
 	}
 	return p, nil
 }

@@ -19,7 +19,8 @@ import (
 // configuration document (heal/queue/<hash>), so a restart does not forget it;
 // entries are removed when healed.
 //
-// The scanner walks every bucket of every set at a bounded rate. Each key whose
+// The scanner walks every bucket of every set at a bounded rate, reading the
+// drives' metadata indexes (drives without a usable one are walked). Each key whose
 // metadata is not identical on every online drive is healed; every DeepEvery-th
 // cycle also reads and verifies every shard (bitrot). Its position is stored
 // (heal/scanner.json) every few hundred keys, so a restart resumes the cycle where it
@@ -319,7 +320,10 @@ func (l *Layer) scanCycle(ctx context.Context, rate float64, deep bool) error {
 			after = pos.Key
 		}
 		{
-			it, err := l.merged(ctx, b.Name, "", after, false, 0)
+			// Every drive's index (a page of keys per Scan, not a metadata file
+			// per key per drive): a key is healed when its index values differ,
+			// or when a drive lacks it.
+			it, err := l.merged(ctx, b.Name, "", after, false, walkHow{index: indexPage})
 			if err != nil {
 				return err
 			}

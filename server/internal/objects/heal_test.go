@@ -163,7 +163,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestScannerRebuildsReplacedDrive(t *testing.T) {
 	l := newTestLayer(t, 6, 2)
 	want := healFixture(t, l)
-	os.RemoveAll(filepath.Join(l.roots[3], "bkt"))
+	// Drive 3 replaced: an empty drive where it was (its index, built from
+	// the empty drive, holds nothing; the scanner reads the indexes).
+	old := l.faulty[3].Drive.(*drive.Local)
+	old.Close()
+	if err := os.RemoveAll(l.roots[3]); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(l.roots[3], 0o755)
+	nd, err := drive.OpenLocal(l.roots[3], drive.NewSyncGroup())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd.EnableIndex(MetaIndex())
+	t.Cleanup(func() { nd.Close() })
+	l.faulty[3].Drive = nd
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	l.StartBackground(ctx, BackgroundOptions{ScanRate: 10000, ScanInterval: 10 * time.Millisecond})
@@ -310,4 +324,28 @@ func TestConfigHealRacingWrites(t *testing.T) {
 	}
 	close(stop)
 	<-done
+}
+
+// The scanner compares the drives' indexes; a metadata file removed behind the
+// drive's back (its index still lists the key) is found by a deep cycle, which
+// reads every drive's files like a bitrot check.
+func TestDeepScanFindsMetadataRemovedOnDisk(t *testing.T) {
+	l := newTestLayer(t, 6, 2)
+	want := healFixture(t, l)
+	meta := filepath.Join(l.roots[2], filepath.FromSlash(objectStem("bkt", "obj/1")+metaSuffix))
+	if err := os.Remove(meta); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.StartBackground(ctx, BackgroundOptions{ScanRate: 10000, ScanInterval: 10 * time.Millisecond, DeepEvery: 1})
+	waitFor(t, "the metadata file healed", func() bool {
+		_, err := os.Stat(meta)
+		return err == nil
+	})
+	cancel()
+	for _, i := range []int{0, 1} { // drive 2 is read
+		l.faulty[i].FailAll(drive.ErrOffline)
+	}
+	l.checkAll(t, want)
 }

@@ -93,11 +93,14 @@ type indexWalker struct {
 	e         error
 	walk      *driveWalker // fallback
 	batch     int          // keys per Scan
+	digests   bool         // entries carry the values' digests (drive.ScanQuery)
 }
 
-// newIndexWalker returns a walker that asks d for batch keys per Scan.
-func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int) iterator {
-	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch}
+// newIndexWalker returns a walker that asks d for batch keys per Scan, with
+// their values or, with digests, the values' digests. A drive without a usable
+// index is walked instead (values only).
+func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int, digests bool) iterator {
+	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch, digests: digests}
 	w.next_ = w.start()
 	if err := w.fill(); errors.Is(err, drive.ErrNoIndex) {
 		return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
@@ -122,7 +125,7 @@ func (w *indexWalker) start() string {
 
 func (w *indexWalker) fill() error {
 	for len(w.page) == 0 && !w.end && w.e == nil {
-		p, err := w.d.Scan(w.ctx, w.bucket, w.next_, w.batch)
+		p, err := w.d.Scan(w.ctx, w.bucket, drive.ScanQuery{From: w.next_, Limit: w.batch, Digests: w.digests})
 		if err != nil {
 			if errors.Is(err, drive.ErrNoIndex) {
 				return err

@@ -92,7 +92,7 @@ func TestListingIndexAfterCrash(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for _, d := range ds {
 		for {
-			if _, err := d.Scan(ctx, "bkt", "", 1); err == nil {
+			if _, err := d.Scan(ctx, "bkt", drive.ScanQuery{Limit: 1}); err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -138,8 +138,15 @@ func TestFailedOverwriteKeepsTheOldObject(t *testing.T) {
 // Listings read a read quorum of the drives' indexes; keys whose copies there
 // disagree (a write or a delete that missed a drive read) are resolved from every
 // drive, so the listing is what reads see.
+//
+// Over remote drives (all but drive 0), the listing compares the digests they
+// send with drive 0's values.
 func TestQuorumListingWithMissedWrites(t *testing.T) {
-	l := newTestLayer(t, 6, 2)
+	t.Run("local", func(t *testing.T) { testQuorumListing(t, newTestLayer(t, 6, 2)) })
+	t.Run("remote", func(t *testing.T) { testQuorumListing(t, newTestLayerRemote(t, 6, 2, 1)) })
+}
+
+func testQuorumListing(t *testing.T, l *testLayer) {
 	mkBucket(t, l, "bkt")
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
@@ -161,6 +168,13 @@ func TestQuorumListingWithMissedWrites(t *testing.T) {
 	l.put(t, "bkt", "k5", []byte("five, again"))
 	for _, op := range []drive.Op{drive.OpCreate, drive.OpWriteFile, drive.OpDelete} {
 		l.faulty[1].Fail(op, nil)
+		l.faulty[0].Fail(op, drive.ErrFaulty)
+	}
+	// Drive 0, the one whose index values the listing takes (the others send
+	// digests), misses an overwrite.
+	l.put(t, "bkt", "k7", []byte("seven, again"))
+	for _, op := range []drive.Op{drive.OpCreate, drive.OpWriteFile, drive.OpDelete} {
+		l.faulty[0].Fail(op, nil)
 	}
 	want := []string{"k0", "k1", "k2", "k4", "k5", "k6", "k7", "k8", "k9", "new"}
 	if got := listKeys(t, l.Layer, "bkt", "", 3); !slices.Equal(got, want) {
@@ -169,5 +183,9 @@ func TestQuorumListingWithMissedWrites(t *testing.T) {
 	res, err := l.ListObjects(ctx, "bkt", ListOptions{Prefix: "k5"})
 	if err != nil || len(res.Objects) != 1 || res.Objects[0].Size != int64(len("five, again")) {
 		t.Fatalf("k5 after an overwrite drive 1 missed: %+v %v", res.Objects, err)
+	}
+	res, err = l.ListObjects(ctx, "bkt", ListOptions{Prefix: "k7"})
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].Size != int64(len("seven, again")) {
+		t.Fatalf("k7 after an overwrite drive 0 missed: %+v %v", res.Objects, err)
 	}
 }

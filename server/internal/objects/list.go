@@ -64,7 +64,7 @@ func (l *Layer) listPage(ctx context.Context, bucket string, opts ListOptions, v
 	// Through the indexes, asking each drive for the page and two keys more —
 	// the one that tells whether the page is the last, and the one the merge
 	// reads ahead after it — so a page costs one Scan per drive read.
-	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive, max+2)
+	it, err := l.merged(ctx, bucket, opts.Prefix, from, inclusive, walkHow{index: max + 2, quorum: true})
 	if err != nil {
 		return ListResult{}, err
 	}
@@ -166,14 +166,23 @@ type iterator interface {
 	err() error
 }
 
-// merged returns an iterator over all sets of the bucket. With index > 0,
-// drives are read through their metadata indexes (listings; see index.go),
-// index keys per Scan; with 0 their files are walked.
-func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool, index int) (iterator, error) {
+// walkHow says how a walk reads a set's drives.
+type walkHow struct {
+	// index > 0 reads the drives' metadata indexes (see index.go), index keys
+	// per Scan; 0 walks their files (the full metadata, inline data included).
+	index int
+	// quorum reads the indexes of a read quorum of the drives only, when they
+	// can be read (quorumWalk): enough for listings, not for finding the drives
+	// that miss a change (the scanner).
+	quorum bool
+}
+
+// merged returns an iterator over all sets of the bucket.
+func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusive bool, how walkHow) (iterator, error) {
 	sets := l.allSets()
 	its := make([]iterator, 0, len(sets))
 	for _, s := range sets {
-		it, err := s.walk(ctx, bucket, prefix, from, inclusive, index)
+		it, err := s.walk(ctx, bucket, prefix, from, inclusive, how)
 		if err != nil {
 			return nil, err
 		}
@@ -185,18 +194,17 @@ func (l *Layer) merged(ctx context.Context, bucket, prefix, from string, inclusi
 	return newMerge(its, newestEntry), nil
 }
 
-// walk merges the walks of the set's drives, resolving each key's metadata;
-// index is as for merged.
-func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive bool, index int) (iterator, error) {
-	if index > 0 {
-		if it := s.quorumWalk(ctx, bucket, prefix, from, inclusive, index); it != nil {
+// walk merges the walks of the set's drives, resolving each key's metadata.
+func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive bool, how walkHow) (iterator, error) {
+	if how.index > 0 && how.quorum {
+		if it := s.quorumWalk(ctx, bucket, prefix, from, inclusive, how.index); it != nil {
 			return it, nil
 		}
 	}
 	its := make([]iterator, len(s.drives))
 	parallel(len(s.drives), func(i int) {
-		if index > 0 {
-			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, index)
+		if how.index > 0 {
+			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, how.index, false)
 		} else {
 			its[i] = newDriveWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
 		}
@@ -265,13 +273,23 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 // drives, a drive that failed mid-walk) is resolved from every drive's metadata
 // file, as a read would. It returns nil when k drives cannot be read through
 // their indexes (offline, no index yet): the caller walks all drives.
+//
+// Remote drives send digests of their index values (drive.ScanQuery.Digests)
+// unless none of the k drives is local, and then one sends values: the
+// comparison needs no more, and on a cluster most of a listing's bytes were the
+// same metadata sent by every remote drive.
 func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool, batch int) iterator {
 	q := s.readQuorum()
 	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
 		return nil
 	}
+	drives, local := s.localFirst()
+	drives = drives[:q]
+	values := max(min(local, q), 1) // walkers [0, values) send values, the others digests
 	its := make([]iterator, q)
-	parallel(q, func(i int) { its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, batch) })
+	parallel(q, func(i int) {
+		its[i] = newIndexWalker(ctx, drives[i], bucket, prefix, from, inclusive, batch, i >= values)
+	})
 	for _, it := range its {
 		if w, ok := it.(*indexWalker); !ok || w.err() != nil {
 			return nil
@@ -279,10 +297,10 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 	}
 	m := newMerge(its, nil)
 	m.combine = func(es []entry) entry {
-		if len(es) == q && sameRaw(es) {
+		if v := sameValue(es, q, values); v != nil {
 			// Index values carry neither inline data nor shard numbers: decoded,
 			// they are the resolved history of the key.
-			if f, err := meta.Unmarshal(es[0].raw); err == nil {
+			if f, err := meta.Unmarshal(v); err == nil {
 				return entry{key: es[0].key, file: f, consistent: true}
 			}
 		}
@@ -294,6 +312,55 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 		return entry{key: es[0].key, file: f}
 	}
 	return m
+}
+
+// sameValue returns the value of a quorum walk's key when all q walkers hold
+// it: walkers [0, values) send the value, the others its digest.
+func sameValue(es []entry, q, values int) []byte {
+	if len(es) != q {
+		return nil
+	}
+	var v []byte
+	for _, e := range es {
+		if e.src == 0 {
+			v = e.raw
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	var d [drive.DigestSize]byte
+	if values < q {
+		d = drive.IndexDigest(v)
+	}
+	for _, e := range es {
+		want := v
+		if e.src >= values {
+			want = d[:]
+		}
+		if !bytes.Equal(e.raw, want) {
+			return nil
+		}
+	}
+	return v
+}
+
+// localFirst returns the set's drives, the local ones of this node first, and
+// how many are local.
+func (s *set) localFirst() ([]drive.Drive, int) {
+	out := make([]drive.Drive, 0, len(s.drives))
+	for _, d := range s.drives {
+		if !drive.IsRemote(d) {
+			out = append(out, d)
+		}
+	}
+	local := len(out)
+	for _, d := range s.drives {
+		if drive.IsRemote(d) {
+			out = append(out, d)
+		}
+	}
+	return out, local
 }
 
 // driveWalker walks one drive's bucket directory in key order.

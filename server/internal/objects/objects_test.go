@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,7 +32,19 @@ type testLayer struct {
 
 func newTestLayer(t *testing.T, n, parity int) *testLayer {
 	t.Helper()
+	return newTestLayerRemote(t, n, parity, n)
+}
+
+// newTestLayerRemote is newTestLayer with drives local and up reached through
+// the storage RPC (a node's view of its peers' drives); faults are injected
+// where the drives are.
+func newTestLayerRemote(t *testing.T, n, parity, local int) *testLayer {
+	t.Helper()
 	g := drive.NewSyncGroup()
+	auth := drive.NewRPCAuth("test")
+	rpc := &drive.RPCHandler{Drives: map[string]drive.Drive{}, Auth: auth}
+	srv := httptest.NewServer(rpc)
+	t.Cleanup(srv.Close)
 	tl := &testLayer{}
 	var ds []drive.Drive
 	for i := 0; i < n; i++ {
@@ -48,7 +61,12 @@ func newTestLayer(t *testing.T, n, parity int) *testLayer {
 		f := drive.NewFaulty(ld)
 		tl.faulty = append(tl.faulty, f)
 		tl.roots = append(tl.roots, root)
-		ds = append(ds, f)
+		if i < local {
+			ds = append(ds, f)
+			continue
+		}
+		rpc.Drives[root] = f
+		ds = append(ds, drive.NewRemote(srv.URL, root, auth, drive.RemoteOptions{Client: srv.Client(), Timeout: 10 * time.Second}))
 	}
 	l, err := New(Config{Sets: [][]drive.Drive{ds}, Parity: parity, DeploymentID: "test", BlockSize: 64 << 10, InlineLimit: 16 << 10})
 	if err != nil {

@@ -443,7 +443,7 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 			if b.Name == pos.Bucket {
 				after = pos.Key
 			}
-			it, err := p.walk(ctx, b.Name, after, 0)
+			it, err := p.walk(ctx, b.Name, after, walkHow{})
 			if err != nil {
 				return err
 			}
@@ -502,11 +502,11 @@ func (l *Layer) drain(ctx context.Context, p *pool, pos decomPos) error {
 }
 
 // walk returns an iterator over bucket in pool p, after the key after, merging
-// its sets (a key lives in one set of a pool); index is as for Layer.merged.
-func (p *pool) walk(ctx context.Context, bucket, after string, index int) (iterator, error) {
+// its sets (a key lives in one set of a pool).
+func (p *pool) walk(ctx context.Context, bucket, after string, how walkHow) (iterator, error) {
 	its := make([]iterator, 0, len(p.sets))
 	for _, s := range p.sets {
-		it, err := s.walk(ctx, bucket, "", after, false, index)
+		it, err := s.walk(ctx, bucket, "", after, false, how)
 		if err != nil {
 			return nil, err
 		}

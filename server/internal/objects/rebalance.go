@@ -596,7 +596,7 @@ func (l *Layer) rebalanceFrom(ctx context.Context, run *rebalanceRun, src int, p
 		if b.Name == from.bucket {
 			after = from.key
 		}
-		it, err := p.walk(ctx, b.Name, after, indexPage)
+		it, err := p.walk(ctx, b.Name, after, walkHow{index: indexPage, quorum: true})
 		if err != nil {
 			return err
 		}
@@ -669,7 +669,7 @@ func (l *Layer) poolData(ctx context.Context, p *pool, buckets []BucketInfo) (in
 	var total int64
 	for _, b := range buckets {
 		for _, s := range p.sets {
-			it, err := s.walk(ctx, b.Name, "", "", false, indexPage)
+			it, err := s.walk(ctx, b.Name, "", "", false, walkHow{index: indexPage, quorum: true})
 			if err != nil {
 				return 0, err
 			}

@@ -125,7 +125,7 @@ func (f *rebalanceFixture) placement(t *testing.T, l *Layer) (seen map[string]in
 		data += n
 		for _, b := range buckets {
 			for _, s := range p.sets {
-				it, err := s.walk(ctx, b.Name, "", "", false, indexPage)
+				it, err := s.walk(ctx, b.Name, "", "", false, walkHow{index: indexPage, quorum: true})
 				if err != nil {
 					t.Fatal(err)
 				}
