@@ -85,7 +85,8 @@ type Drive interface {
 	Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error)
 	// Changes returns a number that grows with every change to a metadata file
 	// of bucket on the drive, counted before the changing call returns (see
-	// index.go). ok is false when the drive cannot count (no index; remote).
+	// index.go). ok is false when the drive cannot count (no index; remote:
+	// see ChangeCounts).
 	Changes(bucket string) (n uint64, ok bool)
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,5 +308,48 @@ func TestIndexChanges(t *testing.T) {
 	step("bucket created again", func() error { return d.WriteFile(ctx, "bkt/a.m", []byte("1")) }, true)
 	if _, ok := drive.Offline("x").Changes("bkt"); ok {
 		t.Fatal("an offline drive claims to count changes")
+	}
+}
+
+// ChangeCounts asks each node once for all its drives' counts, which move with
+// a write on the node; a node that does not answer makes the counts unknown.
+func TestChangeCounts(t *testing.T) {
+	ctx := context.Background()
+	local := openIndexed(t, t.TempDir(), 0)
+	defer local.Close()
+	a, b := openIndexed(t, t.TempDir(), 0), openIndexed(t, t.TempDir(), 0)
+	defer a.Close()
+	defer b.Close()
+	auth := drive.NewRPCAuth("k")
+	var calls atomic.Int32
+	h := &drive.RPCHandler{Drives: map[string]drive.Drive{a.Root(): a, b.Root(): b}, Auth: auth}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	opts := drive.RemoteOptions{Client: srv.Client(), Timeout: 5 * time.Second}
+	ra, rb := drive.NewRemote(srv.URL, a.Root(), auth, opts), drive.NewRemote(srv.URL, b.Root(), auth, opts)
+	ds := []drive.Drive{local, ra, rb}
+	before, ok := drive.ChangeCounts(ctx, ds, "bkt")
+	if !ok || calls.Load() != 1 {
+		t.Fatalf("counts %v, %v, in %d round trips; want one", before, ok, calls.Load())
+	}
+	b.WriteFile(ctx, "bkt/x.m", []byte("1"))
+	after, ok := drive.ChangeCounts(ctx, ds, "bkt")
+	if !ok || after[0] != before[0] || after[1] != before[1] || after[2] <= before[2] {
+		t.Fatalf("after a write on the third drive: %v → %v (%v)", before, after, ok)
+	}
+	if n, _ := b.Changes("bkt"); after[2] != n {
+		t.Fatalf("remote count %d, the drive's own %d", after[2], n)
+	}
+	srv.Close()
+	if _, ok := drive.ChangeCounts(ctx, ds, "bkt"); ok {
+		t.Fatal("counts from a node that is gone")
+	}
+	plain, _ := drive.OpenLocal(t.TempDir(), drive.NewSyncGroup())
+	defer plain.Close()
+	if _, ok := drive.ChangeCounts(ctx, []drive.Drive{local, plain}, "bkt"); ok {
+		t.Fatal("counts from a drive without an index")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +210,20 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b := encodePage(page)
 		w.Header().Set("Content-Length", strconv.Itoa(len(b))) // one write, and the reader sizes its buffer once
 		w.Write(b)
+	case "changes":
+		// The Changes of this drive and of the others named in also (all on
+		// this node): one round trip per node. -1: the drive cannot count.
+		names := append([]string{name}, q["also"]...)
+		counts := make([]int64, len(names))
+		for i, n := range names {
+			counts[i] = -1
+			if d, ok := h.lookup(n); ok {
+				if c, ok := d.Changes(q.Get("bucket")); ok {
+					counts[i] = int64(c)
+				}
+			}
+		}
+		json.NewEncoder(w).Encode(counts)
 	case "info":
 		info, err := d.Info(ctx)
 		if err != nil {
@@ -462,23 +477,83 @@ func (r *Remote) Sync(ctx context.Context) error {
 	return r.simple(ctx, "sync", nil, nil, nil)
 }
 
-// Changes implements Drive: a remote drive's count would cost a round trip,
-// which defeats its purpose (objects' listing read-ahead); it does not count.
+// Changes implements Drive: a remote drive's count costs a round trip, so it
+// does not count here; ChangeCounts asks a node for all its drives at once.
 func (r *Remote) Changes(string) (uint64, bool) { return 0, false }
 
-// IsRemote reports whether d, unwrapped (Unwrap() Drive), is a Remote drive.
-func IsRemote(d Drive) bool {
+// ChangeCounts returns the Changes of every drive of ds for bucket: local
+// drives answer in place, remote drives in one round trip per node (the
+// nodes in parallel), each counted by its node when the request arrives. ok
+// is false when a drive cannot count or its node does not answer.
+func ChangeCounts(ctx context.Context, ds []Drive, bucket string) ([]uint64, bool) {
+	counts := make([]uint64, len(ds))
+	type node struct {
+		first *Remote
+		also  []string
+		at    []int // indexes into ds, the first's first
+	}
+	var nodes []*node
+	byBase := map[string]*node{}
+	for i, d := range ds {
+		r := remoteOf(d)
+		if r == nil {
+			n, ok := d.Changes(bucket)
+			if !ok {
+				return nil, false
+			}
+			counts[i] = n
+			continue
+		}
+		nd := byBase[r.base]
+		if nd == nil {
+			nd = &node{first: r}
+			byBase[r.base] = nd
+			nodes = append(nodes, nd)
+		} else {
+			nd.also = append(nd.also, r.name)
+		}
+		nd.at = append(nd.at, i)
+	}
+	ok := make([]bool, len(nodes))
+	var wg sync.WaitGroup
+	for j, nd := range nodes {
+		wg.Go(func() {
+			var got []int64
+			if nd.first.simple(ctx, "changes", url.Values{"bucket": {bucket}, "also": nd.also}, nil, &got) != nil || len(got) != len(nd.at) {
+				return
+			}
+			for k, i := range nd.at {
+				if got[k] < 0 {
+					return
+				}
+				counts[i] = uint64(got[k])
+			}
+			ok[j] = true
+		})
+	}
+	wg.Wait()
+	if slices.Contains(ok, false) {
+		return nil, false
+	}
+	return counts, true
+}
+
+// remoteOf returns d, unwrapped (Unwrap() Drive), when it is a Remote drive.
+func remoteOf(d Drive) *Remote {
 	for {
 		switch v := d.(type) {
 		case *Remote:
-			return true
+			return v
 		case interface{ Unwrap() Drive }:
 			d = v.Unwrap()
 		default:
-			return false
+			return nil
 		}
 	}
 }
+
+// IsRemote reports whether d, unwrapped (Unwrap() Drive), is a Remote drive.
+func IsRemote(d Drive) bool { return remoteOf(d) != nil }
 
 func (r *Remote) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)

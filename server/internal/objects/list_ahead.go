@@ -19,14 +19,15 @@ import (
 // at the sum of their times.
 //
 // A page listed ahead is served only if it is what the request would list at
-// its own time. Every local drive counts the changes to each bucket's metadata
-// files (drive.Drive.Changes), and counts a change before the call that made
-// it returns — so before any write is acknowledged. The read-ahead notes the
+// its own time. Every drive counts the changes to each bucket's metadata files
+// (drive.Drive.Changes), and counts a change before the call that made it
+// returns — so before any write is acknowledged. The read-ahead notes the
 // counts of every drive of every set before it lists; a request takes the page
 // only when the layer has the same drives, they report the same counts, and
-// the bucket's versioning state is the same. Otherwise it lists as usual. A
-// layer with drives that cannot count (remote drives: a multi-node cluster)
-// reads nothing ahead.
+// the bucket's versioning state is the same. Otherwise it lists as usual.
+// Remote drives' counts are asked of their nodes, one round trip per node
+// (drive.ChangeCounts); a layer with a drive that cannot count (no index, a
+// node not answering) reads nothing ahead.
 
 // aheadMax bounds the pages listed ahead and kept at once; aheadTTL is how long
 // one is kept for a request that does not come.
@@ -72,13 +73,11 @@ func (l *Layer) stamp(ctx context.Context, bucket string) (listStamp, bool) {
 	}
 	st := listStamp{versioning: cfg.Versioning}
 	for _, s := range l.allSets() {
-		for _, d := range s.drives {
-			n, ok := d.Changes(bucket)
-			if !ok {
-				return listStamp{}, false
-			}
-			st.drives, st.counts = append(st.drives, d), append(st.counts, n)
-		}
+		st.drives = append(st.drives, s.drives...)
+	}
+	var ok bool
+	if st.counts, ok = drive.ChangeCounts(ctx, st.drives, bucket); !ok {
+		return listStamp{}, false
 	}
 	return st, true
 }

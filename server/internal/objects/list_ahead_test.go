@@ -12,7 +12,18 @@ import (
 // A paging client gets its continuation pages from the read-ahead, and a
 // change made between two pages shows in the next page as it would without it.
 func TestListReadAhead(t *testing.T) {
-	tl := newTestLayer(t, 6, 2)
+	t.Run("local", func(t *testing.T) { testListReadAhead(t, newTestLayer(t, 6, 2)) })
+	// Drives 2–5 on another node, their counts from it (drive.ChangeCounts), and
+	// drives 0–1 offline: only the remote counts see the changes.
+	t.Run("remote", func(t *testing.T) {
+		tl := newTestLayerRemote(t, 6, 2, 2)
+		tl.faulty[0].FailAll(drive.ErrOffline)
+		tl.faulty[1].FailAll(drive.ErrOffline)
+		testListReadAhead(t, tl)
+	})
+}
+
+func testListReadAhead(t *testing.T, tl *testLayer) {
 	ctx := context.Background()
 	if err := tl.MakeBucket(ctx, "bkt", BucketConfig{}); err != nil {
 		t.Fatal(err)
