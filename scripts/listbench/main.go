@@ -73,7 +73,9 @@ func main() {
 					}
 					key := fmt.Sprintf("dir%03d/file%05d", i/1000, i%1000)
 					if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: bytes.NewReader(nil)}); err != nil {
-						failed.Add(1)
+						if failed.Add(1) == 1 {
+							log.Printf("PUT %s: %v", key, err)
+						}
 					}
 					if i%100000 == 0 && i > 0 {
 						log.Printf("%d objects, %.0f/s", i, float64(i)/time.Since(start).Seconds())
