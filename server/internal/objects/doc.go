@@ -52,7 +52,9 @@
 // their metadata minus inline data and shard number, kept up to date by the drive
 // in the same call that writes the metadata file), or, when it has none usable
 // (after a crash, until rebuilt), a walk of its directories reading every
-// metadata file. Identical copies decode once per key.
+// metadata file. Identical copies decode once per key; a listing compares
+// remote drives' copies by digest. A continuation page is listed ahead while the
+// client reads one (list_ahead.go), served only if no drive changed since.
 //
 // Pools (pools.go, rebalance.go): pools are added while the layer serves, drained
 // (Decommission) and rebalanced (Rebalance); a drain and a rebalance keep their

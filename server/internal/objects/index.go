@@ -18,8 +18,10 @@ var _ iterator = (*indexWalker)(nil)
 // one round trip for a remote drive) instead of opening one metadata file per key
 // per drive; the set merge and the quorum rule are the same as for the walk. A
 // drive without a usable index (none kept, or being rebuilt after a crash) is
-// walked as before. The scanner and decommission keep walking the files: they
-// act on the objects and need the full metadata.
+// walked as before. A listing reads a read quorum's indexes, remote drives
+// sending digests of their values (quorumWalk); the scanner reads every
+// drive's index, to find the drives that miss a change; decommission walks the
+// files: it moves the objects and needs the full metadata.
 
 // indexVersion names what indexValue keeps; change it with indexValue.
 const indexVersion = "meta-noinline-noshard-1"
