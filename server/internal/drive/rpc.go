@@ -262,6 +262,7 @@ type Remote struct {
 	auth    RPCAuth
 	client  *http.Client
 	timeout time.Duration // per call without a body stream
+	syncs   *groupCommit  // concurrent Syncs share a round trip
 }
 
 var _ Drive = (*Remote)(nil)
@@ -283,7 +284,9 @@ func NewRemote(base, name string, auth RPCAuth, opts RemoteOptions) *Remote {
 	if opts.Timeout == 0 {
 		opts.Timeout = 30 * time.Second
 	}
-	return &Remote{base: strings.TrimSuffix(base, "/"), name: name, auth: auth, client: opts.Client, timeout: opts.Timeout}
+	r := &Remote{base: strings.TrimSuffix(base, "/"), name: name, auth: auth, client: opts.Client, timeout: opts.Timeout}
+	r.syncs = &groupCommit{flush: func() error { return r.simple(context.Background(), "sync", nil, nil, nil) }}
+	return r
 }
 
 func (r *Remote) String() string { return r.base + r.name }
@@ -473,9 +476,9 @@ func (r *Remote) List(ctx context.Context, p string) ([]string, error) {
 	return names, err
 }
 
-func (r *Remote) Sync(ctx context.Context) error {
-	return r.simple(ctx, "sync", nil, nil, nil)
-}
+// Sync implements Drive: callers that arrive while a sync round trip runs
+// share the next one, which starts after their writes completed.
+func (r *Remote) Sync(ctx context.Context) error { return r.syncs.sync(ctx) }
 
 // Changes implements Drive: a remote drive's count costs a round trip, so it
 // does not count here; ChangeCounts asks a node for all its drives at once.

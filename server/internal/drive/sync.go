@@ -3,7 +3,6 @@
 package drive
 
 import (
-	"context"
 	"fmt"
 	"sync"
 
@@ -35,59 +34,26 @@ func (g *SyncGroup) committer(fd int) (*committer, error) {
 		return nil, err
 	}
 	unix.CloseOnExec(dup)
-	c := &committer{fd: dup}
+	c := newCommitter(dup)
 	g.byDev[uint64(st.Dev)] = c
 	return c, nil
 }
 
-// committer batches durability requests for one filesystem: every caller waiting
-// when a flush starts is answered by that flush; callers arriving during a flush
-// wait for the next one (their writes may have raced with the running flush).
+// committer batches durability requests for one filesystem (groupCommit).
 type committer struct {
-	fd      int
-	mu      sync.Mutex
-	waiting []chan error
-	running bool
-	flushes uint64 // for tests and metrics: number of flushes issued
+	fd int
+	groupCommit
 }
 
-func (c *committer) sync(ctx context.Context) error {
-	ch := make(chan error, 1)
-	c.mu.Lock()
-	c.waiting = append(c.waiting, ch)
-	if !c.running {
-		c.running = true
-		go c.loop()
-	}
-	c.mu.Unlock()
-	select {
-	case err := <-ch:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (c *committer) loop() {
-	for {
-		c.mu.Lock()
-		batch := c.waiting
-		c.waiting = nil
-		if len(batch) == 0 {
-			c.running = false
-			c.mu.Unlock()
-			return
+func newCommitter(fd int) *committer {
+	c := &committer{fd: fd}
+	c.flush = func() error {
+		if err := flushFS(c.fd); err != nil {
+			return fmt.Errorf("drive: sync: %w", mapErr(err))
 		}
-		c.flushes++
-		c.mu.Unlock()
-		err := flushFS(c.fd)
-		if err != nil {
-			err = fmt.Errorf("drive: sync: %w", mapErr(err))
-		}
-		for _, ch := range batch {
-			ch <- err
-		}
+		return nil
 	}
+	return c
 }
 
 // Flushes returns how many filesystem flushes the group has issued (all devices).
@@ -96,9 +62,7 @@ func (g *SyncGroup) Flushes() uint64 {
 	defer g.mu.Unlock()
 	var n uint64
 	for _, c := range g.byDev {
-		c.mu.Lock()
-		n += c.flushes
-		c.mu.Unlock()
+		n += c.count()
 	}
 	return n
 }
