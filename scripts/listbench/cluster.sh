@@ -4,15 +4,17 @@
 #
 #   scripts/listbench/cluster.sh CAIRN_BINARY DATA_DIR [raw|sdk] [fill]
 #
-# DATA_DIR holds the nodes' drives (n1/d1 … n4/d4) and logs; "fill" first puts
-# $N (default 100000) empty objects. Extra server flags: $EXTRA (e.g.
+# DATA_DIR holds the nodes' drives (n1/d1 … n4/d$DRIVES, DRIVES=4 by default) and
+# logs; "fill" first puts $N (default 100000) empty objects. Extra server flags: $EXTRA (e.g.
 # "--scanner-rate 1"). Needs listbench built: go build -o /tmp/listbench ./scripts/listbench
 set -euo pipefail
 BIN=$(realpath "$1"); DIR=$(realpath -m "$2"); CLIENT=${3:-raw}; FILL=${4:-}
 N=${N:-100000}; LISTBENCH=${LISTBENCH:-/tmp/listbench}
 export AWS_ACCESS_KEY_ID=benchadmin AWS_SECRET_ACCESS_KEY=benchsecret123
-POOL="http://127.0.0.1:9641$DIR/n1/d{1...4},http://127.0.0.1:9642$DIR/n2/d{1...4},http://127.0.0.1:9643$DIR/n3/d{1...4},http://127.0.0.1:9644$DIR/n4/d{1...4}"
-mkdir -p "$DIR"/n{1,2,3,4}/d{1,2,3,4}
+D=${DRIVES:-4} # drives per node
+drives="d{1...$D}"; [ "$D" = 1 ] && drives=d1
+POOL="http://127.0.0.1:9641$DIR/n1/$drives,http://127.0.0.1:9642$DIR/n2/$drives,http://127.0.0.1:9643$DIR/n3/$drives,http://127.0.0.1:9644$DIR/n4/$drives"
+for i in 1 2 3 4; do for j in $(seq "$D"); do mkdir -p "$DIR/n$i/d$j"; done; done
 pids=()
 for i in 1 2 3 4; do
   CAIRN_ROOT_USER=$AWS_ACCESS_KEY_ID CAIRN_ROOT_PASSWORD=$AWS_SECRET_ACCESS_KEY \
