@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +118,48 @@ func TestRemoteDroppedStream(t *testing.T) {
 	b, err := io.ReadAll(rc)
 	if err == nil {
 		t.Fatalf("dropped stream read cleanly (%d bytes)", len(b))
+	}
+}
+
+// Concurrent Syncs of a remote drive share round trips, and a Sync that
+// arrives while one runs waits for the next (it may follow writes the running
+// one does not cover).
+func TestRemoteSyncsShareRoundTrips(t *testing.T) {
+	d := openIndexed(t, t.TempDir(), 0)
+	defer d.Close()
+	auth := drive.NewRPCAuth("k")
+	h := &drive.RPCHandler{Drives: map[string]drive.Drive{d.Root(): d}, Auth: auth}
+	var syncs atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/sync") && syncs.Add(1) == 1 {
+			<-release // the first round trip waits
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	remote := drive.NewRemote(srv.URL, d.Root(), auth, drive.RemoteOptions{Client: srv.Client(), Timeout: 5 * time.Second})
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { first <- remote.Sync(ctx) }()
+	for syncs.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	later := make(chan error, 20)
+	for range 20 {
+		go func() { later <- remote.Sync(ctx) }()
+	}
+	time.Sleep(100 * time.Millisecond) // all 20 waiting behind the running round trip
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := <-later; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Fatalf("%d sync round trips for 21 Syncs, want 2: the running one and one after it", n)
 	}
 }

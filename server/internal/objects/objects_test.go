@@ -43,8 +43,11 @@ func newTestLayerRemote(t *testing.T, n, parity, local int) *testLayer {
 	g := drive.NewSyncGroup()
 	auth := drive.NewRPCAuth("test")
 	rpc := &drive.RPCHandler{Drives: map[string]drive.Drive{}, Auth: auth}
-	srv := httptest.NewServer(rpc)
-	t.Cleanup(srv.Close)
+	var srv *httptest.Server
+	if local < n {
+		srv = httptest.NewServer(rpc)
+		t.Cleanup(srv.Close)
+	}
 	tl := &testLayer{}
 	var ds []drive.Drive
 	for i := 0; i < n; i++ {
