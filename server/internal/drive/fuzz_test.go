@@ -12,7 +12,7 @@ import (
 // panics; what decodes encodes back to a page that decodes the same.
 func FuzzDecodePage(f *testing.F) {
 	f.Add(encodePage(IndexPage{Entries: []IndexEntry{{Key: "a/b", Value: []byte("v1")}, {Key: "a/c", Value: []byte{}}}, Next: "a/c\x00"}))
-	d := IndexDigest([]byte("v"))
+	d := IndexDigest(NewDigestKey(), []byte("v"))
 	f.Add(encodePage(IndexPage{Entries: []IndexEntry{{Key: "k", Value: d[:]}}, End: true}))
 	f.Add([]byte{0, 0})
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
@@ -34,7 +34,9 @@ func FuzzDecodePage(f *testing.F) {
 }
 
 // Snapshot records read from disk (a torn or damaged file) are refused, never
-// panic, and never claim more bytes than the file has.
+// panic, and never claim more bytes than the file has; read for digests, a
+// record gives the digest of the value it gives read plainly, whether the value
+// fits the read buffer (hashed in place) or not (copied).
 func FuzzReadRecord(f *testing.F) {
 	var rec []byte
 	for _, e := range []IndexEntry{{Key: "a", Value: []byte("x")}, {Key: "b", Value: nil}} {
@@ -43,12 +45,19 @@ func FuzzReadRecord(f *testing.F) {
 	f.Add(append(rec, 0xFF, 1, 2, 3, 4))
 	f.Add([]byte{0x80})
 	f.Add([]byte{5, 'a'})
+	f.Add(appendRecordForTest(nil, IndexEntry{Key: "big", Value: bytes.Repeat([]byte("v"), 100)}))
+	key := NewDigestKey()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		br := bufio.NewReader(bytes.NewReader(b))
-		var a arena
+		dr := bufio.NewReaderSize(bytes.NewReader(b), 16) // values over 16 bytes are copied
+		var a, da arena
 		total := int64(0)
 		for range 1000 {
-			_, n, err := readRecord(br, &a)
+			e, n, err := readRecord(br, &a, nil)
+			de, dn, derr := readRecord(dr, &da, key)
+			if (err == nil) != (derr == nil) || n != dn || err == nil && (de.Key != e.Key || !bytes.Equal(de.Value, digestOf(key, e.Value))) {
+				t.Fatalf("read for digests: %q %x %d %v; plainly: %q %q %d %v", de.Key, de.Value, dn, derr, e.Key, e.Value, n, err)
+			}
 			total += n
 			if total > int64(len(b)) {
 				t.Fatalf("records claim %d bytes of %d", total, len(b))
@@ -67,4 +76,9 @@ func appendRecordForTest(b []byte, e IndexEntry) []byte {
 	b = append(b, e.Key...)
 	b = binary.AppendUvarint(b, uint64(len(e.Value))+1)
 	return append(b, e.Value...)
+}
+
+func digestOf(k *DigestKey, v []byte) []byte {
+	sum := IndexDigest(k, v)
+	return sum[:]
 }

@@ -214,10 +214,15 @@ func countFrom(m map[string]string, from string) int {
 // Scan over the storage RPC returns what the local index holds.
 func TestIndexRemote(t *testing.T) {
 	ctx := context.Background()
-	d := openIndexed(t, t.TempDir(), 0)
+	// A small journal: values come from the snapshot and from journals, some
+	// of them newer than the snapshot's (digests must be of the newest).
+	d := openIndexed(t, t.TempDir(), 300)
 	defer d.Close()
 	for i := 0; i < 2500; i++ {
 		d.WriteFile(ctx, fmt.Sprintf("bkt/%05d.m", i), []byte(strings.Repeat("v", i%50)))
+	}
+	for i := 0; i < 2500; i += 7 {
+		d.WriteFile(ctx, fmt.Sprintf("bkt/%05d.m", i), []byte(strings.Repeat("w", i%50)))
 	}
 	remote := remoteFor(t, d)
 	local := scanAll(t, d, "bkt", "", 1000)
@@ -228,21 +233,40 @@ func TestIndexRemote(t *testing.T) {
 	if _, err := remote.Scan(ctx, "bkt", drive.ScanQuery{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
-	// With Digests, local and remote send each value's digest instead.
+	// With a digest key, local and remote send each value's digest under it
+	// instead; another key gives other digests.
+	key, other := drive.NewDigestKey(), drive.NewDigestKey()
 	want := map[string]string{}
 	for k, v := range local {
 		if k >= "00100" {
-			sum := drive.IndexDigest([]byte(v))
+			sum := drive.IndexDigest(key, []byte(v))
 			want[k] = string(sum[:])
 		}
 	}
-	if drive.IndexDigest([]byte("v")) == drive.IndexDigest([]byte("vv")) {
+	if drive.IndexDigest(key, []byte("v")) == drive.IndexDigest(key, []byte("vv")) {
 		t.Fatal("different values, one digest")
 	}
+	if drive.IndexDigest(key, []byte("v")) == drive.IndexDigest(other, []byte("v")) {
+		t.Fatal("different keys, one digest")
+	}
 	for _, dr := range []drive.Drive{d, remote} {
-		got := scanQuery(t, dr, "bkt", drive.ScanQuery{From: "00100", Limit: 700, Digests: true})
+		got := scanQuery(t, dr, "bkt", drive.ScanQuery{From: "00100", Limit: 700, Digest: key})
 		if len(got) != 2400 || !maps.Equal(got, want) {
 			t.Fatalf("%v: scan with digests: %d keys, want 2400 digests", dr, len(got))
+		}
+	}
+	// A digest key that is not 32 bytes in hex is refused.
+	for _, bad := range []string{"zz", "00", strings.Repeat("0", 66)} {
+		base := strings.TrimSuffix(remote.String(), d.Root())
+		req, _ := http.NewRequest(http.MethodPost, base+drive.RPCPrefix+strings.TrimPrefix(d.Root(), "/")+"/scan?bucket=bkt&limit=10&digest="+bad, nil)
+		drive.NewRPCAuth("k").Sign(req, time.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("digest key %q: HTTP %d, want 400", bad, resp.StatusCode)
 		}
 	}
 	plain, _ := drive.OpenLocal(t.TempDir(), drive.NewSyncGroup())

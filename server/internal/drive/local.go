@@ -68,11 +68,7 @@ func (d *Local) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage
 	if q.Limit <= 0 {
 		q.Limit = 1000
 	}
-	page, err := d.idx.scan(bucket, q.From, q.Limit)
-	if err == nil && q.Digests {
-		page.digest()
-	}
-	return page, err
+	return d.idx.scan(bucket, q.From, q.Limit, q.Digest)
 }
 
 // Changes implements Drive.

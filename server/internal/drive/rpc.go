@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,7 +203,19 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "scan":
 		limit, _ := strconv.Atoi(q.Get("limit"))
-		page, err := d.Scan(ctx, q.Get("bucket"), ScanQuery{From: q.Get("from"), Limit: min(max(limit, 1), 10000), Digests: q.Get("digests") == "1"})
+		sq := ScanQuery{From: q.Get("from"), Limit: min(max(limit, 1), 10000)}
+		if k := q.Get("digest"); k != "" {
+			sq.Digest = new(DigestKey)
+			if len(k) != hex.EncodedLen(len(sq.Digest)) {
+				http.Error(w, "bad digest key", http.StatusBadRequest)
+				return
+			}
+			if _, err := hex.Decode(sq.Digest[:], []byte(k)); err != nil {
+				http.Error(w, "bad digest key", http.StatusBadRequest)
+				return
+			}
+		}
+		page, err := d.Scan(ctx, q.Get("bucket"), sq)
 		if err != nil {
 			fail(err)
 			return
@@ -562,8 +575,8 @@ func (r *Remote) Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPag
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	v := url.Values{"bucket": {bucket}, "from": {q.From}, "limit": {strconv.Itoa(q.Limit)}}
-	if q.Digests {
-		v.Set("digests", "1")
+	if q.Digest != nil {
+		v.Set("digest", hex.EncodeToString(q.Digest[:]))
 	}
 	resp, err := r.call(ctx, "scan", v, nil)
 	if err != nil {
@@ -636,6 +649,18 @@ func decodePage(b []byte) (IndexPage, error) {
 		return p, errors.New("bad index page")
 	}
 	p.Next = str[i:j]
+	// Count the entries first, so that the slice is allocated once at its size.
+	n, body := 0, off
+	for off < len(b) {
+		_, _, ok1 := field()
+		_, _, ok2 := field()
+		if !ok1 || !ok2 {
+			return p, errors.New("bad index page entry")
+		}
+		n++
+	}
+	off = body
+	p.Entries = make([]IndexEntry, 0, n)
 	for off < len(b) {
 		ki, kj, ok1 := field()
 		vi, vj, ok2 := field()

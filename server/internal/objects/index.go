@@ -93,16 +93,16 @@ type indexWalker struct {
 	next_     string // from of the next Scan
 	end       bool
 	e         error
-	walk      *driveWalker // fallback
-	batch     int          // keys per Scan
-	digests   bool         // entries carry the values' digests (drive.ScanQuery)
+	walk      *driveWalker     // fallback
+	batch     int              // keys per Scan
+	digest    *drive.DigestKey // entries carry the values' digests under it (drive.ScanQuery)
 }
 
 // newIndexWalker returns a walker that asks d for batch keys per Scan, with
-// their values or, with digests, the values' digests. A drive without a usable
-// index is walked instead (values only).
-func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int, digests bool) iterator {
-	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch, digests: digests}
+// their values or, with a digest key, the values' digests. A drive without a
+// usable index is walked instead (values only).
+func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int, digest *drive.DigestKey) iterator {
+	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch, digest: digest}
 	w.next_ = w.start()
 	if err := w.fill(); errors.Is(err, drive.ErrNoIndex) {
 		return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
@@ -127,7 +127,7 @@ func (w *indexWalker) start() string {
 
 func (w *indexWalker) fill() error {
 	for len(w.page) == 0 && !w.end && w.e == nil {
-		p, err := w.d.Scan(w.ctx, w.bucket, drive.ScanQuery{From: w.next_, Limit: w.batch, Digests: w.digests})
+		p, err := w.d.Scan(w.ctx, w.bucket, drive.ScanQuery{From: w.next_, Limit: w.batch, Digest: w.digest})
 		if err != nil {
 			if errors.Is(err, drive.ErrNoIndex) {
 				return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 
@@ -204,7 +205,7 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 	its := make([]iterator, len(s.drives))
 	parallel(len(s.drives), func(i int) {
 		if how.index > 0 {
-			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, how.index, false)
+			its[i] = newIndexWalker(ctx, s.drives[i], bucket, prefix, from, inclusive, how.index, nil)
 		} else {
 			its[i] = newDriveWalker(ctx, s.drives[i], bucket, prefix, from, inclusive)
 		}
@@ -274,10 +275,10 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 // file, as a read would. It returns nil when k drives cannot be read through
 // their indexes (offline, no index yet): the caller walks all drives.
 //
-// Remote drives send digests of their index values (drive.ScanQuery.Digests)
-// unless none of the k drives is local, and then one sends values: the
-// comparison needs no more, and on a cluster most of a listing's bytes were the
-// same metadata sent by every remote drive.
+// Remote drives send digests of their index values (drive.ScanQuery.Digest,
+// under a key drawn for this walk) unless none of the k drives is local, and
+// then one sends values: the comparison needs no more, and on a cluster most
+// of a listing's bytes were the same metadata sent by every remote drive.
 func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool, batch int) iterator {
 	q := s.readQuorum()
 	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
@@ -286,9 +287,14 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 	drives, local := s.localFirst()
 	drives = drives[:q]
 	values := max(min(local, q), 1) // walkers [0, values) send values, the others digests
+	key := drive.NewDigestKey()
 	its := make([]iterator, q)
 	parallel(q, func(i int) {
-		its[i] = newIndexWalker(ctx, drives[i], bucket, prefix, from, inclusive, batch, i >= values)
+		var digest *drive.DigestKey
+		if i >= values {
+			digest = key
+		}
+		its[i] = newIndexWalker(ctx, drives[i], bucket, prefix, from, inclusive, batch, digest)
 	})
 	for _, it := range its {
 		if w, ok := it.(*indexWalker); !ok || w.err() != nil {
@@ -297,7 +303,7 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 	}
 	m := newMerge(its, nil)
 	m.combine = func(es []entry) entry {
-		if v := sameValue(es, q, values); v != nil {
+		if v := sameValue(es, q, values, key); v != nil {
 			// Index values carry neither inline data nor shard numbers: decoded,
 			// they are the resolved history of the key.
 			if f, err := meta.Unmarshal(v); err == nil {
@@ -315,8 +321,8 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 }
 
 // sameValue returns the value of a quorum walk's key when all q walkers hold
-// it: walkers [0, values) send the value, the others its digest.
-func sameValue(es []entry, q, values int) []byte {
+// it: walkers [0, values) send the value, the others its digest under key.
+func sameValue(es []entry, q, values int, key *drive.DigestKey) []byte {
 	if len(es) != q {
 		return nil
 	}
@@ -331,7 +337,7 @@ func sameValue(es []entry, q, values int) []byte {
 	}
 	var d [drive.DigestSize]byte
 	if values < q {
-		d = drive.IndexDigest(v)
+		d = drive.IndexDigest(key, v)
 	}
 	for _, e := range es {
 		want := v
@@ -473,105 +479,149 @@ func (w *driveWalker) next() (entry, bool) {
 }
 
 // merge combines sorted iterators; entries with equal keys are combined into one.
+//
+// The iterators' next entries wait in heads, and a min-heap of iterator numbers
+// orders them by key (numbers, not entries: a sift moves ints, no pointers).
+// While every waiting entry has the same key — a listing's quorum walk reads
+// drives that hold the same keys — the heap stays empty and the iterators move
+// in lockstep: each key costs one comparison per iterator, not a sift per entry.
 type merge struct {
 	its     []iterator
-	h       mergeHeap
+	heads   []entry // heads[i]: iterator i's next entry, while i is in h or lock
+	h       []int   // min-heap of iterators by heads[i].key, then i
+	lock    []int   // iterators whose heads all have one key; h is then empty
+	taken   []int   // the iterators of the key being combined
+	got     []int   // scratch of advance
 	started bool
 	combine func([]entry) entry
 	fail    error
 	es      []entry // reused per key
 }
 
-type sourced struct {
-	entry
-	src int
+func newMerge(its []iterator, combine func([]entry) entry) *merge {
+	return &merge{its: its, combine: combine, heads: make([]entry, len(its))}
 }
 
-// mergeHeap is a min-heap of the iterators' heads by key (typed: no boxing per
-// entry, as container/heap would).
-type mergeHeap []sourced
+func (m *merge) less(a, b int) bool {
+	ka, kb := m.heads[a].key, m.heads[b].key
+	return ka < kb || ka == kb && a < b
+}
 
-func (h mergeHeap) less(i, j int) bool { return h[i].key < h[j].key }
-
-func (h *mergeHeap) push(s sourced) {
-	*h = append(*h, s)
-	for i := len(*h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
+func (m *merge) push(i int) {
+	m.h = append(m.h, i)
+	for c := len(m.h) - 1; c > 0; {
+		p := (c - 1) / 2
+		if !m.less(m.h[c], m.h[p]) {
 			break
 		}
-		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
-		i = p
+		m.h[c], m.h[p] = m.h[p], m.h[c]
+		c = p
 	}
 }
 
-func (h *mergeHeap) pop() sourced {
-	old := *h
-	top := old[0]
-	n := len(old) - 1
-	old[0] = old[n]
-	old[n] = sourced{}
-	*h = old[:n]
-	h.down(0)
+func (m *merge) pop() int {
+	top := m.h[0]
+	n := len(m.h) - 1
+	m.h[0] = m.h[n]
+	m.h = m.h[:n]
+	m.down(0)
 	return top
 }
 
-func (h mergeHeap) down(i int) {
+func (m *merge) down(i int) {
 	for {
 		l := 2*i + 1
-		if l >= len(h) {
+		if l >= len(m.h) {
 			return
 		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
+		c := l
+		if r := l + 1; r < len(m.h) && m.less(m.h[r], m.h[l]) {
+			c = r
 		}
-		if !h.less(m, i) {
+		if !m.less(m.h[c], m.h[i]) {
 			return
 		}
-		h[i], h[m] = h[m], h[i]
-		i = m
+		m.h[i], m.h[c] = m.h[c], m.h[i]
+		i = c
 	}
 }
 
-func (h mergeHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
+// advance moves the iterators srcs on to their next entries and queues those.
+func (m *merge) advance(srcs []int) {
+	got := m.got[:0]
+	for _, i := range srcs {
+		e, ok := m.its[i].next()
+		m.heads[i] = e
+		if ok {
+			got = append(got, i)
+		}
+	}
+	if len(m.h) == 0 && len(m.lock) == 0 && m.oneKey(got) {
+		m.got, m.lock = m.lock, got
+		return
+	}
+	m.got = got
+	for _, i := range got {
+		m.push(i)
 	}
 }
 
-func newMerge(its []iterator, combine func([]entry) entry) *merge {
-	return &merge{its: its, combine: combine}
+// oneKey reports whether the heads of srcs all have one key.
+func (m *merge) oneKey(srcs []int) bool {
+	if len(srcs) == 0 {
+		return false
+	}
+	k := m.heads[srcs[0]].key
+	for _, i := range srcs[1:] {
+		if m.heads[i].key != k {
+			return false
+		}
+	}
+	return true
 }
 
-func (m *merge) fill(i int) {
-	if e, ok := m.its[i].next(); ok {
-		m.h.push(sourced{e, i})
+// take removes the iterators whose heads have the smallest key from the queue.
+func (m *merge) take() []int {
+	if len(m.lock) > 0 {
+		m.taken, m.lock = m.lock, m.taken[:0]
+		return m.taken
 	}
+	m.taken = m.taken[:0]
+	if len(m.h) == 0 {
+		return m.taken
+	}
+	first := m.pop()
+	m.taken = append(m.taken, first)
+	for len(m.h) > 0 && m.heads[m.h[0]].key == m.heads[first].key {
+		m.taken = append(m.taken, m.pop())
+	}
+	return m.taken
 }
 
 func (m *merge) next() (entry, bool) {
 	if !m.started {
 		m.started = true
-		for i := range m.its {
-			m.fill(i)
+		all := make([]int, len(m.its))
+		for i := range all {
+			all[i] = i
 		}
+		m.advance(all)
 	}
-	if len(m.h) == 0 || m.fail != nil {
+	if m.fail != nil {
 		return entry{}, false
 	}
-	first := m.h.pop()
-	es := append(m.es[:0], first.entry)
-	es[0].src = first.src
-	for len(m.h) > 0 && m.h[0].key == first.key {
-		g := m.h.pop()
-		g.entry.src = g.src
-		es = append(es, g.entry)
+	srcs := m.take()
+	if len(srcs) == 0 {
+		return entry{}, false
+	}
+	es := m.es[:0]
+	for _, i := range srcs {
+		e := m.heads[i]
+		e.src = i
+		es = append(es, e)
 	}
 	m.es = es
-	for _, e := range es {
-		m.fill(e.src)
-	}
+	m.advance(srcs)
 	return m.combine(es), m.fail == nil
 }
 
@@ -579,21 +629,22 @@ func (m *merge) seek(after string) {
 	for _, it := range m.its {
 		it.seek(after)
 	}
-	// Drop buffered entries that the seek skips; refill from their sources.
-	var keep mergeHeap
-	var refill []int
-	for _, s := range m.h {
-		if s.key <= after {
-			refill = append(refill, s.src)
+	// Drop queued entries that the seek skips; move their iterators on.
+	queued := append(m.h, m.lock...)
+	m.h, m.lock = nil, nil
+	var keep, refill []int
+	for _, i := range queued {
+		if m.heads[i].key <= after {
+			refill = append(refill, i)
 		} else {
-			keep = append(keep, s)
+			keep = append(keep, i)
 		}
 	}
-	m.h = keep
-	m.h.init()
-	for _, i := range refill {
-		m.fill(i)
+	for _, i := range keep {
+		m.push(i)
 	}
+	slices.Sort(refill) // a lockstep keeps its iterators in order
+	m.advance(refill)
 }
 
 func (m *merge) err() error {
