@@ -111,6 +111,11 @@ func (l *Layer) listPage(ctx context.Context, bucket string, opts ListOptions, v
 				res.IsTruncated = true
 				break
 			}
+			if len(res.Objects) == 64 && max > 64 {
+				// A long page: room for all of it at once, rather than doubling
+				// four times more (small listings allocate little).
+				res.Objects = slices.Grow(res.Objects, max-64)
+			}
 			res.Objects = append(res.Objects, versionInfo(bucket, e.key, latest, true, cfg.Versioning))
 			res.NextMarker = e.key
 			n++
@@ -275,24 +280,23 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 // file, as a read would. It returns nil when k drives cannot be read through
 // their indexes (offline, no index yet): the caller walks all drives.
 //
-// Remote drives send digests of their index values (drive.ScanQuery.Digest,
-// under a key drawn for this walk) unless none of the k drives is local, and
-// then one sends values: the comparison needs no more, and on a cluster most
-// of a listing's bytes were the same metadata sent by every remote drive.
+// One drive, local when one is, sends its index values; the others send
+// digests of theirs (drive.ScanQuery.Digest, under a key drawn for this walk):
+// the comparison needs no more. On a cluster most of a listing's bytes were
+// the same metadata sent by every remote drive, and most of its allocations
+// the same metadata copied out of every local drive's index.
 func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclusive bool, batch int) iterator {
 	q := s.readQuorum()
 	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
 		return nil
 	}
-	drives, local := s.localFirst()
-	drives = drives[:q]
-	values := max(min(local, q), 1) // walkers [0, values) send values, the others digests
+	drives := s.localFirst()[:q]
 	key := drive.NewDigestKey()
 	its := make([]iterator, q)
 	parallel(q, func(i int) {
-		var digest *drive.DigestKey
-		if i >= values {
-			digest = key
+		digest := key
+		if i == 0 {
+			digest = nil // walker 0 sends values (sameValue)
 		}
 		its[i] = newIndexWalker(ctx, drives[i], bucket, prefix, from, inclusive, batch, digest)
 	})
@@ -303,7 +307,7 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 	}
 	m := newMerge(its, nil)
 	m.combine = func(es []entry) entry {
-		if v := sameValue(es, q, values, key); v != nil {
+		if v := sameValue(es, q, key); v != nil {
 			// Index values carry neither inline data nor shard numbers: decoded,
 			// they are the resolved history of the key.
 			if f, err := meta.Unmarshal(v); err == nil {
@@ -321,52 +325,36 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 }
 
 // sameValue returns the value of a quorum walk's key when all q walkers hold
-// it: walkers [0, values) send the value, the others its digest under key.
-func sameValue(es []entry, q, values int, key *drive.DigestKey) []byte {
-	if len(es) != q {
+// it: walker 0 sends the value, the others its digest under key (a merge
+// gives the entries in walker order).
+func sameValue(es []entry, q int, key *drive.DigestKey) []byte {
+	if len(es) != q || es[0].src != 0 || es[0].raw == nil {
 		return nil
 	}
-	var v []byte
-	for _, e := range es {
-		if e.src == 0 {
-			v = e.raw
-		}
-	}
-	if v == nil {
-		return nil
-	}
-	var d [drive.DigestSize]byte
-	if values < q {
-		d = drive.IndexDigest(key, v)
-	}
-	for _, e := range es {
-		want := v
-		if e.src >= values {
-			want = d[:]
-		}
-		if !bytes.Equal(e.raw, want) {
+	v := es[0].raw
+	d := drive.IndexDigest(key, v)
+	for _, e := range es[1:] {
+		if !bytes.Equal(e.raw, d[:]) {
 			return nil
 		}
 	}
 	return v
 }
 
-// localFirst returns the set's drives, the local ones of this node first, and
-// how many are local.
-func (s *set) localFirst() ([]drive.Drive, int) {
+// localFirst returns the set's drives, the local ones of this node first.
+func (s *set) localFirst() []drive.Drive {
 	out := make([]drive.Drive, 0, len(s.drives))
 	for _, d := range s.drives {
 		if !drive.IsRemote(d) {
 			out = append(out, d)
 		}
 	}
-	local := len(out)
 	for _, d := range s.drives {
 		if drive.IsRemote(d) {
 			out = append(out, d)
 		}
 	}
-	return out, local
+	return out
 }
 
 // driveWalker walks one drive's bucket directory in key order.

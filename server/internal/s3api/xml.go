@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cairn-io/cairn/server/internal/sigv4"
@@ -22,7 +23,14 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 func writeXML(w http.ResponseWriter, status int, v any) error {
 	var body []byte
 	if a, ok := v.(xmlAppender); ok {
-		body = a.appendXML(make([]byte, 0, 4096))
+		buf := xmlBufs.Get().(*[]byte)
+		body = a.appendXML((*buf)[:0])
+		defer func() {
+			if cap(body) <= maxPooledXML {
+				*buf = body
+				xmlBufs.Put(buf)
+			}
+		}()
 	} else {
 		var err error
 		if body, err = xml.Marshal(v); err != nil {
@@ -38,6 +46,12 @@ func writeXML(w http.ResponseWriter, status int, v any) error {
 	_, _ = w.Write(body)
 	return nil
 }
+
+// xmlBufs hold the bodies of XML responses while they are written (a listing
+// page is ~300 KB): reused, not allocated per response.
+var xmlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledXML = 1 << 20
 
 // s3Time formats a timestamp as S3 does in XML: RFC 3339, UTC, milliseconds.
 func s3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
