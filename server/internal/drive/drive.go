@@ -79,8 +79,8 @@ type Drive interface {
 	// Info reports capacity and health.
 	Info(ctx context.Context) (Info, error)
 	// Scan returns up to q.Limit entries of the drive's metadata index of bucket
-	// with keys ≥ q.From, in key order (see index.go); with q.Digests each
-	// entry's Value is IndexDigest of the value. ErrNoIndex: the drive keeps no
+	// with keys ≥ q.From, in key order (see index.go); with q.Digest each
+	// entry's Value is IndexDigest(q.Digest, value). ErrNoIndex: the drive keeps no
 	// usable index now; list by walking it.
 	Scan(ctx context.Context, bucket string, q ScanQuery) (IndexPage, error)
 	// Changes returns a number that grows with every change to a metadata file

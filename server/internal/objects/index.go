@@ -18,8 +18,8 @@ var _ iterator = (*indexWalker)(nil)
 // one round trip for a remote drive) instead of opening one metadata file per key
 // per drive; the set merge and the quorum rule are the same as for the walk. A
 // drive without a usable index (none kept, or being rebuilt after a crash) is
-// walked as before. A listing reads a read quorum's indexes, remote drives
-// sending digests of their values (quorumWalk); the scanner reads every
+// walked as before. A listing reads a read quorum's indexes, one drive sending
+// its values and the others digests of theirs (quorumWalk); the scanner reads every
 // drive's index, to find the drives that miss a change; decommission walks the
 // files: it moves the objects and needs the full metadata.
 
