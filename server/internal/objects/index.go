@@ -33,7 +33,7 @@ const indexPage = 1000
 // MetaIndex is the IndexConfig that makes a local drive index this layer's
 // object metadata files.
 func MetaIndex() drive.IndexConfig {
-	return drive.IndexConfig{Key: metaKey, Value: indexValue, Version: indexVersion, SkipDir: func(name string) bool {
+	return drive.IndexConfig{Key: metaKey, DirKey: metaDirKey, Value: indexValue, Version: indexVersion, SkipDir: func(name string) bool {
 		return strings.Contains(name, dataDirInfix)
 	}}
 }
@@ -48,16 +48,34 @@ func metaKey(p string) (string, string, bool) {
 	if !ok || bucket == "" {
 		return "", "", false
 	}
+	key, ok := unescapePath(rest)
+	return bucket, key, ok
+}
+
+// metaDirKey maps the directory "bucket/a/b" to "a/b/", the prefix of the keys
+// whose metadata files are beneath it.
+func metaDirKey(p string) (string, bool) {
+	bucket, rest, ok := strings.Cut(p, "/")
+	if !ok || bucket == "" || strings.HasPrefix(p, ".") {
+		return "", false
+	}
+	prefix, ok := unescapePath(rest)
+	return prefix + "/", ok
+}
+
+// unescapePath unescapes every segment of an escaped path below a bucket.
+func unescapePath(rest string) (string, bool) {
 	if !strings.Contains(rest, "%") {
-		return bucket, rest, true
+		return rest, true
 	}
 	segs := strings.Split(rest, "/")
 	for i, s := range segs {
+		var ok bool
 		if segs[i], ok = unescapeSegment(s); !ok {
-			return "", "", false
+			return "", false
 		}
 	}
-	return bucket, strings.Join(segs, "/"), true
+	return strings.Join(segs, "/"), true
 }
 
 // indexValue is a metadata file without inline data (versions stay marked
