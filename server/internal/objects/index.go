@@ -120,10 +120,19 @@ type indexWalker struct {
 // their values or, with a digest key, the values' digests. A drive without a
 // usable index is walked instead (values only).
 func newIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int, digest *drive.DigestKey) iterator {
+	if w := openIndexWalker(ctx, d, bucket, prefix, from, inclusive, batch, digest); w != nil {
+		return w
+	}
+	return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
+}
+
+// openIndexWalker is newIndexWalker without the fallback: nil when d keeps no
+// usable index.
+func openIndexWalker(ctx context.Context, d drive.Drive, bucket, prefix, from string, inclusive bool, batch int, digest *drive.DigestKey) *indexWalker {
 	w := &indexWalker{ctx: ctx, d: d, bucket: bucket, prefix: prefix, after: from, inclusive: inclusive, batch: batch, digest: digest}
 	w.next_ = w.start()
 	if err := w.fill(); errors.Is(err, drive.ErrNoIndex) {
-		return newDriveWalker(ctx, d, bucket, prefix, from, inclusive)
+		return nil
 	}
 	return w
 }

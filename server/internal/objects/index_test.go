@@ -198,3 +198,54 @@ func testQuorumListing(t *testing.T, l *testLayer) {
 		t.Fatalf("k7 after an overwrite drive 0 missed: %+v %v", res.Objects, err)
 	}
 }
+
+// A listing reads any read quorum of the drives through their indexes: drives
+// that cannot be read so (offline, a node down, an index being rebuilt) are
+// passed over, and only when fewer than a quorum remain are the files walked.
+func TestQuorumListingPassesOverDrives(t *testing.T) {
+	tl := newTestLayer(t, 6, 2) // read quorum 4
+	mkBucket(t, tl, "bkt")
+	var want []string
+	for i := range 50 {
+		k := fmt.Sprintf("k%02d", i)
+		tl.put(t, "bkt", k, nil)
+		want = append(want, k)
+	}
+	for _, c := range []struct {
+		name  string
+		bad   []int
+		err   error
+		walks bool
+	}{
+		{"two without an index", []int{0, 1}, drive.ErrNoIndex, false},
+		{"one offline", []int{0}, drive.ErrOffline, false},
+		{"three without an index", []int{0, 2, 4}, drive.ErrNoIndex, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, i := range c.bad {
+				tl.faulty[i].Fail(drive.OpScan, c.err)
+				defer tl.faulty[i].Fail(drive.OpScan, nil)
+			}
+			scans, lists := make([]int, len(tl.faulty)), 0
+			for i, f := range tl.faulty {
+				scans[i], lists = f.Calls(drive.OpScan), lists+f.Calls(drive.OpList)
+			}
+			if got := listKeys(t, tl.Layer, "bkt", "", 1000); !slices.Equal(got, want) {
+				t.Fatalf("listed %d keys, want %d", len(got), len(want))
+			}
+			scanned, listed := 0, 0
+			for i, f := range tl.faulty {
+				if !slices.Contains(c.bad, i) && f.Calls(drive.OpScan) > scans[i] {
+					scanned++
+				}
+				listed += f.Calls(drive.OpList)
+			}
+			if walked := listed > lists; walked != c.walks {
+				t.Fatalf("files walked: %v, want %v", walked, c.walks)
+			}
+			if !c.walks && scanned != 4 {
+				t.Fatalf("%d good drives' indexes read, want a read quorum (4)", scanned)
+			}
+		})
+	}
+}

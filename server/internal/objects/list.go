@@ -277,8 +277,9 @@ func (s *set) walk(ctx context.Context, bucket, prefix, from string, inclusive b
 // copies are identical is therefore on k drives and resolved as it stands; any
 // other key (a copy missing or different: a write or a delete that missed
 // drives, a drive that failed mid-walk) is resolved from every drive's metadata
-// file, as a read would. It returns nil when k drives cannot be read through
-// their indexes (offline, no index yet): the caller walks all drives.
+// file, as a read would. Any k drives will do, so drives that cannot be read
+// through their indexes (offline, no index yet) are passed over; it returns nil
+// when fewer than k can: the caller walks all drives.
 //
 // One drive, local when one is, sends its index values; the others send
 // digests of theirs (drive.ScanQuery.Digest, under a key drawn for this walk):
@@ -290,20 +291,34 @@ func (s *set) quorumWalk(ctx context.Context, bucket, prefix, from string, inclu
 	if q >= len(s.drives) || q+s.writeQuorum() <= len(s.drives) {
 		return nil
 	}
-	drives := s.localFirst()[:q]
+	drives := s.localFirst()
 	key := drive.NewDigestKey()
-	its := make([]iterator, q)
-	parallel(q, func(i int) {
+	// walker reads drive d's index for walker i, or is nil when it cannot.
+	walker := func(i int, d drive.Drive) *indexWalker {
 		digest := key
 		if i == 0 {
 			digest = nil // walker 0 sends values (sameValue)
 		}
-		its[i] = newIndexWalker(ctx, drives[i], bucket, prefix, from, inclusive, batch, digest)
-	})
-	for _, it := range its {
-		if w, ok := it.(*indexWalker); !ok || w.err() != nil {
-			return nil
+		if w := openIndexWalker(ctx, d, bucket, prefix, from, inclusive, batch, digest); w != nil && w.err() == nil {
+			return w
 		}
+		return nil
+	}
+	ws := make([]*indexWalker, q)
+	parallel(q, func(i int) { ws[i] = walker(i, drives[i]) })
+	// Any k drives will do: a drive that cannot be read through its index
+	// (offline, its node down, an index being rebuilt) is replaced by the next.
+	its := make([]iterator, q)
+	spare := q
+	for i := range ws {
+		for ws[i] == nil {
+			if spare == len(drives) {
+				return nil
+			}
+			ws[i] = walker(i, drives[spare])
+			spare++
+		}
+		its[i] = ws[i]
 	}
 	m := newMerge(its, nil)
 	m.combine = func(es []entry) entry {
