@@ -205,15 +205,12 @@ func (h *RPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		sq := ScanQuery{From: q.Get("from"), Limit: min(max(limit, 1), 10000)}
 		if k := q.Get("digest"); k != "" {
-			sq.Digest = new(DigestKey)
-			if len(k) != hex.EncodedLen(len(sq.Digest)) {
+			b, err := hex.DecodeString(k)
+			if err != nil || len(b) != len(DigestKey{}) {
 				http.Error(w, "bad digest key", http.StatusBadRequest)
 				return
 			}
-			if _, err := hex.Decode(sq.Digest[:], []byte(k)); err != nil {
-				http.Error(w, "bad digest key", http.StatusBadRequest)
-				return
-			}
+			sq.Digest = (*DigestKey)(b)
 		}
 		page, err := d.Scan(ctx, q.Get("bucket"), sq)
 		if err != nil {
